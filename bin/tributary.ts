@@ -1,0 +1,177 @@
+// The `tributary` command line: one verb per part of the platform. `up` hosts every part in one
+// process (chDB and PGlite allow one process per data directory).
+import { Command, CommanderError } from 'commander';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { startHttpServer } from './server.ts';
+import { startDevnet, ChainError, type Devnet } from '../contracts/index.ts';
+
+/** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
+class NotAvailableError extends Error {
+  override name = 'NotAvailableError';
+}
+
+function later(verb: string, issue: number): () => never {
+  return () => {
+    throw new NotAvailableError(`\`tributary ${verb}\` is not available yet: it arrives with issue #${issue}`);
+  };
+}
+
+function devnetOptions(c: Config, log: Logger) {
+  return {
+    dataDir: c.dataDir,
+    rpcUrl: c.rpcUrl,
+    chainId: c.chainId,
+    deployerKey: c.deployerKey,
+    operatorKey: c.operatorKey,
+    attributorKey: c.attributorKey,
+    signerKeys: c.signerKeys,
+    signerThreshold: c.signerThreshold,
+    epochSeconds: c.epochSeconds,
+    disputeWindowSeconds: c.disputeWindowSeconds,
+    log: (m: string) => log.info(m),
+  };
+}
+
+function summary(d: Devnet): string {
+  const lines = [
+    `chain ${d.deployment.chainId} at ${d.rpcUrl} (deployment block ${d.deployment.deploymentBlock.number})`,
+    ...Object.entries(d.deployment.contracts).map(([n, a]) => `  ${n.padEnd(22)} ${a}`),
+    `  operator ${d.deployment.roles.operator}  attributor ${d.deployment.roles.attributor}`,
+    `  signers ${d.deployment.roles.signers.join(', ')} (threshold ${d.deployment.roles.signerThreshold})`,
+  ];
+  return lines.join('\n');
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once. */
+function untilSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const handler = (sig: string) => {
+      if (seen) {
+        log.warn(`second ${sig}: exiting now`);
+        process.exit(130);
+      }
+      seen = true;
+      log.info(`${sig} received, shutting down`);
+      resolve();
+    };
+    process.on('SIGINT', () => handler('SIGINT'));
+    process.on('SIGTERM', () => handler('SIGTERM'));
+  });
+}
+
+async function runDevnet(c: Config, log: Logger) {
+  const devnet = await startDevnet(devnetOptions(c, log));
+  process.stdout.write(summary(devnet) + '\n');
+  log.info('devnet ready; Ctrl-C stops it');
+  await untilSignal(log);
+  await devnet.stop();
+}
+
+async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
+  mkdirSync(c.dataDir, { recursive: true });
+  const devnet = await startDevnet(devnetOptions(c, log));
+  let http;
+  try {
+    http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment }, c.port);
+  } catch (e) {
+    await devnet.stop();
+    throw e;
+  }
+  // Other verbs find the running platform through this file and talk to it over HTTP.
+  const portFile = join(c.dataDir, 'up.json');
+  writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
+  process.stdout.write(summary(devnet) + '\n');
+  if (opts.demo) {
+    const token = devnet.deployment.contracts.OpenToken;
+    log.info('demo accounts funded with OPEN', { token, accounts: devnet.deployment.demoAccounts.length });
+  }
+  log.info(`Tributary is up: http://127.0.0.1:${http.port}/healthz`, { dataDir: c.dataDir });
+  await untilSignal(log);
+  rmSync(portFile, { force: true });
+  await http.close();
+  await devnet.stop();
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tributary')
+    .description('Tributary: datanets, LoRA serving, proof of attribution and on-chain payouts')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('up')
+    .description('start the whole platform in one process (devnet and deployment for now), with demo data')
+    .option('--no-demo', 'skip the demo data')
+    .action(async (opts: { demo: boolean }) => {
+      const c = loadConfig();
+      await runUp(c, createLogger(c.logLevel), opts);
+    });
+
+  program
+    .command('devnet')
+    .description('start anvil (unless RPC_URL is set), deploy or reuse the contracts, and wait for Ctrl-C')
+    .action(async () => {
+      const c = loadConfig();
+      await runDevnet(c, createLogger(c.logLevel));
+    });
+
+  program.command('index').description('index contract events into ClickHouse (issue #3)').action(later('index', 3));
+  program.command('api').description('serve GraphQL, uploads and proofs (issue #3)').action(later('api', 3));
+  program.command('serve').description('serve LoRA adapters over the OpenAI-compatible API (issue #4)').action(later('serve', 4));
+  program
+    .command('train')
+    .description('fine-tune a LoRA adapter on a datanet version (issue #4)')
+    .option('--datanet <id>', 'datanet id')
+    .option('--version <v>', 'datanet version')
+    .action(later('train', 4));
+  program
+    .command('contribute')
+    .description('upload a file of rows to a datanet and submit the contribution (issue #3)')
+    .option('--datanet <id>', 'datanet id')
+    .option('--file <path>', 'a .txt, .md, .csv or .jsonl file')
+    .action(later('contribute', 3));
+
+  const datanet = program.command('datanet').description('create, review, publish and grant access to datanets (issue #3)');
+  for (const verb of ['create', 'review', 'publish', 'grant']) {
+    datanet.command(verb).description(`${verb} (issue #3)`).action(later(`datanet ${verb}`, 3));
+  }
+
+  const keys = program.command('keys').description('API keys of payers (issue #4)');
+  keys.command('create').description('create an API key for a payer (issue #4)').option('--payer <address>').action(later('keys create', 4));
+
+  program
+    .command('attribute')
+    .description('score an ended epoch and post its payout batch (issue #5)')
+    .option('--epoch <n>', 'epoch number')
+    .option('--watch', 'attribute each epoch as it ends')
+    .action(later('attribute', 5));
+  const attribution = program.command('attribution').description('evaluate and verify attribution (issue #5)');
+  attribution.command('eval').description('measure LDS, AUC and planted-fact recall (issue #5)').action(later('attribution eval', 5));
+  attribution.command('verify').description('rebuild a payout root from its score file (issue #5)').action(later('attribution verify', 5));
+  program.command('claim').description('claim attribution rewards with a Merkle proof (issue #5)').action(later('claim', 5));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof ConfigError || e instanceof NotAvailableError || e instanceof ChainError) {
+      process.stderr.write(`tributary: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`tributary: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
