@@ -19,9 +19,10 @@ function later(verb: string, issue: number): () => never {
   };
 }
 
-function devnetOptions(c: Config, log: Logger) {
+function devnetOptions(c: Config, log: Logger, demo = true) {
   return {
     dataDir: c.dataDir,
+    demo: demo && !c.rpcUrl,
     rpcUrl: c.rpcUrl,
     chainId: c.chainId,
     deployerKey: c.deployerKey,
@@ -73,7 +74,7 @@ async function runDevnet(c: Config, log: Logger) {
 
 async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
   mkdirSync(c.dataDir, { recursive: true });
-  const devnet = await startDevnet(devnetOptions(c, log));
+  const devnet = await startDevnet(devnetOptions(c, log, opts.demo));
   let http;
   try {
     http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment }, c.port);
@@ -85,9 +86,8 @@ async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
   const portFile = join(c.dataDir, 'up.json');
   writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
   process.stdout.write(summary(devnet) + '\n');
-  if (opts.demo) {
-    const token = devnet.deployment.contracts.OpenToken;
-    log.info('demo accounts funded with OPEN', { token, accounts: devnet.deployment.demoAccounts.length });
+  if (devnet.deployment.demoAccounts.length > 0) {
+    log.info('demo accounts hold OPEN', { token: devnet.deployment.contracts.OpenToken, accounts: devnet.deployment.demoAccounts });
   }
   log.info(`Tributary is up: http://127.0.0.1:${http.port}/healthz`, { dataDir: c.dataDir });
   await untilSignal(log);

@@ -24,6 +24,8 @@ export interface DevnetOptions {
   guardian?: Address;
   epochSeconds: number;
   disputeWindowSeconds: number;
+  /** Fund the demo accounts (anvil accounts 5–9) with OPEN at deployment (default: on the devnet only). */
+  demo?: boolean;
   /** Extra deployment parameters (tests shorten delays with these). */
   deploy?: Partial<DeployParams>;
   log?: (message: string) => void;
@@ -124,7 +126,7 @@ export async function ensureDeployment(
     signerThreshold: o.signerThreshold,
     epochSeconds: o.epochSeconds,
     disputeWindowSeconds: o.disputeWindowSeconds,
-    demoAccounts: o.rpcUrl ? [] : DEMO_KEYS.map(addressOf),
+    demoAccounts: (o.demo ?? !o.rpcUrl) ? DEMO_KEYS.map(addressOf) : [],
     onProgress: log,
     ...o.deploy,
   });

@@ -73,6 +73,12 @@ const add = (c: Counts) => {
   totals.failed += c.failed;
   totals.skipped += c.skipped;
 };
+if (only !== 'contracts') {
+  // Types are part of correctness: a type error fails the run like a failed test.
+  const { code } = await run(join('node_modules', '.bin', 'tsc'), ['--noEmit', '-p', '.']);
+  console.log(code === 0 ? 'typecheck: ok' : 'typecheck: FAILED');
+  if (code !== 0) totals.failed += 1;
+}
 if (only !== 'ts') add(await forge([]));
 if (only !== 'contracts') add(await vitest([]));
 if (totals.passed + totals.failed === 0) totals.failed = 1; // nothing ran: that is a failure

@@ -183,7 +183,7 @@ describe('protocol cycle on the devnet', () => {
       [999, 1001],
       [4096, 333],
     ] as const;
-    const items = usage.map(([tin, tout], i) => ({
+    const items: { requestId: Hex; payer: Address; modelId: bigint; tokensIn: number; tokensOut: number }[] = usage.map(([tin, tout], i) => ({
       requestId: keccak256(toHex(`req-${i}`)),
       payer: addr(K.payer),
       modelId,

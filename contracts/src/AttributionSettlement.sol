@@ -30,14 +30,17 @@ contract AttributionSettlement is Ownable, EIP712 {
         uint256 signerSetVersion;
     }
 
+    /// Laid out so that a claim reads two slots: the root, and (cumulativeTotal, claimableAt, prevEpoch).
     struct Batch {
         bytes32 root;
-        bytes32 scoreFileHash;
-        uint128 total;
         uint128 cumulativeTotal;
-        uint128 carryIn;
-        uint64 postedAt;
+        // Fixed when posted, so a later change of the dispute window never reopens or shortens it.
+        uint64 claimableAt;
         uint64 prevEpoch;
+        uint128 total;
+        uint128 carryIn;
+        bytes32 scoreFileHash;
+        uint64 postedAt;
         uint32 nonce;
         bool revoked;
     }
@@ -172,8 +175,8 @@ contract AttributionSettlement is Ownable, EIP712 {
         emit EpochClockSet(e, start, length);
     }
 
-    /// @notice Sets how long a posted batch stays revocable before it can be claimed (governance only).
-    /// Emits {DisputeWindowSet}.
+    /// @notice Sets how long batches posted from now on stay revocable before they can be claimed
+    /// (governance only); batches already posted keep the window they were posted with. Emits {DisputeWindowSet}.
     function setDisputeWindow(uint64 window) external onlyOwner {
         disputeWindow = window;
         emit DisputeWindowSet(window);
@@ -216,7 +219,7 @@ contract AttributionSettlement is Ownable, EIP712 {
         if (b.epoch <= prev) revert EpochAlreadyPosted(b.epoch, prev);
         Batch storage prevBatch = _batches[prev];
         if (prev != 0) {
-            uint256 prevClaimableAt = uint256(prevBatch.postedAt) + disputeWindow;
+            uint256 prevClaimableAt = prevBatch.claimableAt;
             if (block.timestamp < prevClaimableAt) revert PreviousBatchInDispute(prev, prevClaimableAt);
         }
         if (b.nonce != nextNonce[b.epoch]) revert WrongNonce(b.epoch, nextNonce[b.epoch], b.nonce);
@@ -232,12 +235,13 @@ contract AttributionSettlement is Ownable, EIP712 {
         uint128 cumulative = prevBatch.cumulativeTotal + SafeCast.toUint128(b.total);
         _batches[b.epoch] = Batch({
             root: b.root,
-            scoreFileHash: b.scoreFileHash,
-            total: SafeCast.toUint128(b.total),
             cumulativeTotal: cumulative,
-            carryIn: SafeCast.toUint128(carry),
-            postedAt: uint64(block.timestamp),
+            claimableAt: uint64(block.timestamp) + disputeWindow,
             prevEpoch: uint64(prev),
+            total: SafeCast.toUint128(b.total),
+            carryIn: SafeCast.toUint128(carry),
+            scoreFileHash: b.scoreFileHash,
+            postedAt: uint64(block.timestamp),
             nonce: SafeCast.toUint32(b.nonce),
             revoked: false
         });
@@ -274,7 +278,7 @@ contract AttributionSettlement is Ownable, EIP712 {
         if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
         Batch storage b = _batches[epoch];
         if (epoch == 0 || epoch != lastPostedEpoch || b.revoked) revert NotRevocable(epoch);
-        uint256 claimableAt = uint256(b.postedAt) + disputeWindow;
+        uint256 claimableAt = b.claimableAt;
         if (block.timestamp >= claimableAt) revert DisputeWindowOver(epoch, claimableAt);
         b.revoked = true;
         carry = b.carryIn;
@@ -360,7 +364,7 @@ contract AttributionSettlement is Ownable, EIP712 {
         uint256 e = lastPostedEpoch;
         if (e == 0) return 0;
         Batch storage b = _batches[e];
-        if (block.timestamp >= uint256(b.postedAt) + disputeWindow) return e;
+        if (block.timestamp >= b.claimableAt) return e;
         // The previous batch was out of its window before this one could be posted.
         return b.prevEpoch;
     }

@@ -881,7 +881,7 @@ contract InferenceRouterTest is Fixture {
         (q.fee, q.owner, q.pool, q.treasury) = router.quote(modelId, tin, tout);
     }
 
-    function _checkSplit(Amounts memory q, uint256 fee, uint256 ob, uint256 tb) internal {
+    function _checkSplit(Amounts memory q, uint256 fee, uint256 ob, uint256 tb) internal pure {
         assertEq(q.fee, fee, "quote fee");
         assertEq(q.owner, fee * ob / 10_000, "owner floor");
         assertEq(q.treasury, fee * tb / 10_000, "treasury floor");

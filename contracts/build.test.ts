@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { compileContracts, generatedPath } from './build.ts';
+import * as chain from './index.ts';
+
+describe('contracts/generated/artifacts.ts', () => {
+  it('is what contracts/src compiles to today (run `npm run build:contracts` if this fails)', () => {
+    expect(readFileSync(generatedPath, 'utf8') === compileContracts()).toBe(true);
+  });
+
+  it('has an ABI and bytecode for every deployed contract', () => {
+    for (const name of chain.CONTRACT_NAMES) {
+      expect(chain.artifacts[name].abi.length).toBeGreaterThan(5);
+      expect(chain.artifacts[name].bytecode).toMatch(/^0x[0-9a-f]{2000,}$/);
+    }
+  });
+});
+
+describe('contracts/index.ts', () => {
+  it('exposes this public surface (a change here is a change for every other part)', () => {
+    expect(Object.keys(chain).filter((k) => !/(Abi|Bytecode)$/.test(k)).sort()).toMatchInlineSnapshot(`
+      [
+        "ANVIL_KEYS",
+        "ANVIL_MNEMONIC",
+        "CONTRACT_NAMES",
+        "ChainError",
+        "DEFAULT_SHARES",
+        "DEMO_KEYS",
+        "DevnetError",
+        "addressOf",
+        "anvilBinary",
+        "artifacts",
+        "checkManifest",
+        "connectChain",
+        "deployProtocol",
+        "deploymentSchema",
+        "ensureDeployment",
+        "freePort",
+        "manifestPath",
+        "readManifest",
+        "startAnvil",
+        "startDevnet",
+        "writeManifest",
+      ]
+    `);
+  });
+});
