@@ -1,3 +1,24 @@
-// The schema part's public surface: ClickHouse tables and migrations, drizzle tables, store connections, the content store, row formats and hashing (issue #3).
-// Nothing is exported yet; other parts import this part only through this file once it exists.
-export {};
+// The schema part's public surface: the data model and the stores. Row formats and hashing, the
+// content-addressed file store, the operational store (PostgreSQL / PGlite via drizzle) and the
+// analytics store (ClickHouse / chDB).
+
+// Rows: formats, canonical encoding, hashes.
+export { ROW_SHAPES, ROW_SHAPE_KEYS, type Row, type TextRow, type PromptCompletionRow, type TextLabelRow, type RowShape } from './rows/row.ts';
+export { RowFormatError } from './rows/errors.ts';
+export { parseRows, formatOfFilename, DEFAULT_ROW_LIMITS, type RowLimits, type RowFileFormat, type ParsedRows, type ParseRowsParameters } from './rows/parse.ts';
+export { canonicalRow, canonicalJson, canonicalBytes, rowHash, encodeCanonicalJsonl, decodeCanonicalJsonl } from './rows/canonical.ts';
+export { contentHash, rowProof, rowProofs, verifyRowProof, type VerifyRowProofParameters } from './rows/contentHash.ts';
+export { datanetVersionRoot, datanetVersionProof, verifyDatanetVersionProof, type VersionContribution, type VerifyDatanetVersionProofParameters } from './rows/datanetVersionRoot.ts';
+
+// Content-addressed files.
+export { contentKey, checkContentKey, type ContentStore, type PutResult, type VerifyResult } from './content/store.ts';
+export { openFsContentStore, type FsContentStore, type FsContentStoreOptions } from './content/fsStore.ts';
+export { ContentStoreError, ContentNotFoundError, ContentCorruptError, InvalidContentKeyError } from './content/errors.ts';
+export { storeContribution, loadContribution, contributionRef, contributionManifestSchema, type ContributionManifest, type StoredContribution, type LoadedContribution, type StoreContributionParameters } from './content/contributionFiles.ts';
+
+// Operational store.
+export { openPostgres, describeUrl, migrationsFolder, type OpenPostgresOptions, type OperationalStore, type OperationalDb } from './postgres/connect.ts';
+export { apiKeys, payoutBatches, payoutBatchEvents, jobs, operationalTables, uint256, MAX_UINT256, API_KEY_ROLES, PAYOUT_BATCH_STATUSES, JOB_STATUSES, type ApiKeyRole, type PayoutBatchStatus, type JobStatus, type PayoutBatch, type PayoutBatchEvent, type Job, type BatchSignature } from './postgres/tables.ts';
+export { createPayoutBatch, transitionPayoutBatch, getPayoutBatch, listPayoutBatches, listPayoutBatchEvents, canTransition, PAYOUT_BATCH_TRANSITIONS, type CreatePayoutBatchParameters, type CreatePayoutBatchReturnType, type TransitionPayoutBatchParameters, type ListPayoutBatchesParameters } from './postgres/payoutBatches.ts';
+export { createApiKey, findApiKeyBySecret, revokeApiKey, type ApiKey, type CreateApiKeyParameters, type CreateApiKeyReturnType } from './postgres/apiKeys.ts';
+export { OperationalStoreError, StoreLockedError, StoreUnreachableError, InvalidValueError, PayoutBatchNotFoundError, PayoutBatchMismatchError, IllegalTransitionError, TransitionConflictError, ApiKeyNotFoundError } from './postgres/errors.ts';

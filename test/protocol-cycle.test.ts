@@ -21,6 +21,7 @@ import {
 } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { contentHash, datanetVersionRoot, parseRows, rowHash } from '../schema/index.ts';
 import {
   ANVIL_KEYS,
   artifacts,
@@ -133,22 +134,24 @@ describe('protocol cycle on the devnet', () => {
     const datanetId = created.events.find((e) => e.eventName === 'DatanetCreated')!.args.datanetId as bigint;
     expect(datanetId).toBe(1n);
 
-    const contributionIds: bigint[] = [];
+    const contributions: { contributionId: bigint; contentHash: Hex }[] = [];
     for (const key of [K.contributorA, K.contributorB]) {
       await send(key, 'OpenToken', 'approve', [d.DatanetRegistry, stake]);
       const before = await balanceOf(addr(key));
-      const content = keccak256(toHex(`rows of ${addr(key)}`));
+      // The content hash a contributor's wallet signs: the Merkle root of the file's row hashes.
+      const file = new TextEncoder().encode(`Rivers carry water to the sea.\nRows from ${addr(key)}.\n`);
+      const content = contentHash(parseRows({ bytes: file, filename: 'rows.txt' }).rows.map(rowHash));
       const r = await send(key, 'DatanetRegistry', 'contribute', [datanetId, content, 1234n, 'file://rows', stake]);
       const ev = r.events.find((e) => e.eventName === 'ContributionSubmitted')!;
       expect(ev.args).toMatchObject({ datanetId, contributor: addr(key), contentHash: content, size: 1234n, stake });
       expect(before - (await balanceOf(addr(key)))).toBe(stake);
-      contributionIds.push(ev.args.contributionId as bigint);
+      contributions.push({ contributionId: ev.args.contributionId as bigint, contentHash: content });
     }
-    for (const id of contributionIds) {
+    for (const { contributionId: id } of contributions) {
       const r = await send(K.datanetOwner, 'DatanetRegistry', 'review', [id, true, 9000]);
       expect(r.events[0]).toMatchObject({ eventName: 'ContributionReviewed', args: { contributionId: id, accepted: true, quality: 9000 } });
     }
-    const versionRoot = StandardMerkleTree.of(contributionIds.map((id) => [id]), ['uint256']).root as Hex;
+    const versionRoot = datanetVersionRoot(contributions);
     const pub = await send(K.datanetOwner, 'DatanetRegistry', 'publishVersion', [datanetId, versionRoot, 2n, 'file://v1']);
     expect(pub.events[0]).toMatchObject({ eventName: 'DatanetVersionPublished', args: { version: 1n, root: versionRoot } });
 
