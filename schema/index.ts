@@ -22,3 +22,14 @@ export { apiKeys, payoutBatches, payoutBatchEvents, jobs, operationalTables, uin
 export { createPayoutBatch, transitionPayoutBatch, getPayoutBatch, listPayoutBatches, listPayoutBatchEvents, canTransition, PAYOUT_BATCH_TRANSITIONS, type CreatePayoutBatchParameters, type CreatePayoutBatchReturnType, type TransitionPayoutBatchParameters, type ListPayoutBatchesParameters } from './postgres/payoutBatches.ts';
 export { createApiKey, findApiKeyBySecret, revokeApiKey, type ApiKey, type CreateApiKeyParameters, type CreateApiKeyReturnType } from './postgres/apiKeys.ts';
 export { OperationalStoreError, StoreLockedError, StoreUnreachableError, InvalidValueError, PayoutBatchNotFoundError, PayoutBatchMismatchError, IllegalTransitionError, TransitionConflictError, ApiKeyNotFoundError } from './postgres/errors.ts';
+
+// Analytics store.
+export { openClickHouse, chdbPath, DEFAULT_DATABASE, type OpenClickHouseOptions, type ClickHouseStore } from './clickhouse/connect.ts';
+export { migrate, migrationChecksum, MIGRATIONS_TABLE, type Migration, type AppliedMigration, type MigrateOptions } from './clickhouse/migrate.ts';
+export { CLICKHOUSE_MIGRATIONS } from './clickhouse/migrations/index.ts';
+export {
+  EVENT_TABLES, POSITION_COLUMNS, SIGN_COLUMN, eventTable, eventTableByTopic, eventRowTsv, insertEventRows,
+  type EventTable, type EventColumn, type ColumnSpec, type LogPosition, type ContractEvent,
+} from './clickhouse/eventTables.ts';
+export { tsvString, tsvQuoted, tsvDateTime64 } from './clickhouse/tsv.ts';
+export { ClickHouseStoreError, DataDirInUseError, ClickHouseUnreachableError, MigrationError, RowEncodingError } from './clickhouse/errors.ts';

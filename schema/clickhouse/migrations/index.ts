@@ -1,0 +1,7 @@
+// Every ClickHouse migration, in the order they apply. Add new ones at the end with the next id;
+// never edit or remove one that has been released.
+import type { Migration } from '../migrate.ts';
+import { m0001 } from './0001_events.ts';
+import { m0002 } from './0002_indexer_status.ts';
+
+export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [m0001, m0002];
