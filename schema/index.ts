@@ -33,3 +33,4 @@ export {
 } from './clickhouse/eventTables.ts';
 export { tsvString, tsvQuoted, tsvDateTime64 } from './clickhouse/tsv.ts';
 export { ClickHouseStoreError, DataDirInUseError, ClickHouseUnreachableError, MigrationError, RowEncodingError } from './clickhouse/errors.ts';
+export { DERIVED_RELATIONS, DERIVED_FEEDERS, derivedRelation, derivedSelectList, type DerivedRelation, type DerivedColumn } from './clickhouse/derived.ts';
