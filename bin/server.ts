@@ -1,5 +1,5 @@
-// The one HTTP server on PORT. For now it serves /healthz; the api, serving and dashboards issues
-// mount their routes here.
+// The one HTTP server on PORT: /healthz now; the API (/graphql), serving (/v1/*) and dashboards mount
+// their routes here as they arrive.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChainConnection, Deployment } from '../contracts/index.ts';
@@ -10,9 +10,20 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+/** One dependency /healthz reports on: `check` resolves to a short status, or throws. */
+export interface HealthCheck {
+  name: string;
+  check: () => Promise<string>;
+}
+
+/** A route handler; returns false when the request is not for it. */
+export type Route = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean;
+
 export interface ServerContext {
   conn: ChainConnection;
   deployment: Deployment;
+  checks?: HealthCheck[];
+  routes?: Route[];
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -21,26 +32,44 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 async function healthz(ctx: ServerContext, res: ServerResponse) {
-  try {
-    const blockNumber = await ctx.conn.publicClient.getBlockNumber();
-    json(res, 200, {
-      status: 'ok',
-      chainId: ctx.deployment.chainId,
-      blockNumber,
-      rpcUrl: ctx.conn.rpcUrl,
-      deploymentBlock: ctx.deployment.deploymentBlock,
-      contracts: ctx.deployment.contracts,
-    });
-  } catch (e) {
-    json(res, 503, { status: 'unavailable', reason: `chain RPC unreachable: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` });
-  }
+  const checks = ctx.checks ?? [
+    { name: 'chain', check: async () => `block ${await ctx.conn.publicClient.getBlockNumber()}` },
+  ];
+  const results: Record<string, { ok: boolean; status: string }> = {};
+  await Promise.all(
+    checks.map(async (c) => {
+      try {
+        results[c.name] = { ok: true, status: await c.check() };
+      } catch (e) {
+        results[c.name] = { ok: false, status: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+      }
+    }),
+  );
+  const ok = Object.values(results).every((r) => r.ok);
+  json(res, ok ? 200 : 503, {
+    status: ok ? 'ok' : 'unavailable',
+    checks: results,
+    chainId: ctx.deployment.chainId,
+    rpcUrl: ctx.conn.rpcUrl,
+    deploymentBlock: ctx.deployment.deploymentBlock,
+    contracts: ctx.deployment.contracts,
+  });
 }
 
 export async function startHttpServer(ctx: ServerContext, port: number): Promise<HttpServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method === 'GET' && path === '/healthz') return void healthz(ctx, res);
-    json(res, 404, { error: `no route for ${req.method} ${path}` });
+    void (async () => {
+      try {
+        if (req.method === 'GET' && path === '/healthz') return await healthz(ctx, res);
+        for (const route of ctx.routes ?? []) if (await route(req, res, path)) return;
+        json(res, 404, { error: `no route for ${req.method} ${path}` });
+      } catch (e) {
+        if (!res.headersSent) json(res, 500, { error: 'internal error' });
+        else res.end();
+        process.stderr.write(`http: ${req.method} ${path} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      }
+    })();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -51,6 +80,10 @@ export async function startHttpServer(ctx: ServerContext, port: number): Promise
   return {
     port: (server.address() as AddressInfo).port,
     server,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }

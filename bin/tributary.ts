@@ -1,11 +1,9 @@
 // The `tributary` command line: one verb per part of the platform. `up` hosts every part in one
 // process (chDB and PGlite allow one process per data directory).
 import { Command, CommanderError } from 'commander';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startHttpServer } from './server.ts';
+import { startPlatform, devnetOptions } from './platform.ts';
 import { startDevnet, ChainError, type Devnet } from '../contracts/index.ts';
 
 /** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
@@ -16,23 +14,6 @@ class NotAvailableError extends Error {
 function later(verb: string, issue: number): () => never {
   return () => {
     throw new NotAvailableError(`\`tributary ${verb}\` is not available yet: it arrives with issue #${issue}`);
-  };
-}
-
-function devnetOptions(c: Config, log: Logger, demo = true) {
-  return {
-    dataDir: c.dataDir,
-    demo: demo && !c.rpcUrl,
-    rpcUrl: c.rpcUrl,
-    chainId: c.chainId,
-    deployerKey: c.deployerKey,
-    operatorKey: c.operatorKey,
-    attributorKey: c.attributorKey,
-    signerKeys: c.signerKeys,
-    signerThreshold: c.signerThreshold,
-    epochSeconds: c.epochSeconds,
-    disputeWindowSeconds: c.disputeWindowSeconds,
-    log: (m: string) => log.info(m),
   };
 }
 
@@ -73,27 +54,14 @@ async function runDevnet(c: Config, log: Logger) {
 }
 
 async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
-  mkdirSync(c.dataDir, { recursive: true });
-  const devnet = await startDevnet(devnetOptions(c, log, opts.demo));
-  let http;
-  try {
-    http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment }, c.port);
-  } catch (e) {
-    await devnet.stop();
-    throw e;
+  const p = await startPlatform(c, log, opts);
+  process.stdout.write(summary(p.devnet) + '\n');
+  if (p.devnet.deployment.demoAccounts.length > 0) {
+    log.info('demo accounts hold OPEN', { token: p.devnet.deployment.contracts.OpenToken, accounts: p.devnet.deployment.demoAccounts });
   }
-  // Other verbs find the running platform through this file and talk to it over HTTP.
-  const portFile = join(c.dataDir, 'up.json');
-  writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
-  process.stdout.write(summary(devnet) + '\n');
-  if (devnet.deployment.demoAccounts.length > 0) {
-    log.info('demo accounts hold OPEN', { token: devnet.deployment.contracts.OpenToken, accounts: devnet.deployment.demoAccounts });
-  }
-  log.info(`Tributary is up: http://127.0.0.1:${http.port}/healthz`, { dataDir: c.dataDir });
+  log.info(`Tributary is up: http://127.0.0.1:${p.http.port}/healthz`, { dataDir: c.dataDir });
   await untilSignal(log);
-  rmSync(portFile, { force: true });
-  await http.close();
-  await devnet.stop();
+  await p.stop();
 }
 
 export function buildProgram(): Command {
@@ -106,7 +74,7 @@ export function buildProgram(): Command {
 
   program
     .command('up')
-    .description('start the whole platform in one process (devnet and deployment for now), with demo data')
+    .description('start the whole platform in one process (chain, deployment, stores, HTTP), with demo data')
     .option('--no-demo', 'skip the demo data')
     .action(async (opts: { demo: boolean }) => {
       const c = loadConfig();

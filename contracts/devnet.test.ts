@@ -40,8 +40,9 @@ describe('startDevnet()', () => {
     const first = await startDevnet({ ...opts(), log: (m) => logs.push(m) });
     expect(first.deployed).toBe(true);
     expect(logs).toContain('starting a fresh anvil');
-    const pid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8'));
-    expect(alive(pid)).toBe(true);
+    const [pid, owner] = readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ').map(Number);
+    expect(alive(pid!)).toBe(true);
+    expect(owner).toBe(process.pid);
     const code = await first.conn.publicClient.getCode({ address: first.deployment.contracts.InferenceRouter });
     expect(code?.length).toBeGreaterThan(1000);
     const head = await first.conn.publicClient.getBlockNumber();
@@ -51,7 +52,7 @@ describe('startDevnet()', () => {
     await expect(startDevnet(opts())).rejects.toThrow(/already running \(anvil pid \d+\)/);
 
     await first.stop();
-    expect(alive(pid)).toBe(false);
+    expect(alive(pid!)).toBe(false);
     expect(existsSync(join(dir, 'devnet', 'anvil.pid'))).toBe(false);
 
     const second = await startDevnet({ ...opts(), log: (m) => logs.push(m) });
@@ -131,6 +132,35 @@ describe('startDevnet()', () => {
 });
 
 describe('tributary devnet', () => {
+  it('takes over from an anvil orphaned by a killed process, keeping the chain', async () => {
+    const child = spawn(process.execPath, ['bin/tributary.mjs', 'devnet'], {
+      env: { ...process.env, TRIBUTARY_DATA_DIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (out += b));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('devnet ready')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`devnet did not start:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const orphan = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL'); // no chance to stop anvil
+    await exited;
+    expect(alive(orphan)).toBe(true);
+    const logs: string[] = [];
+    const d = await startDevnet({ ...opts(), log: (m) => logs.push(m) });
+    try {
+      expect(alive(orphan)).toBe(false);
+      expect(logs.some((l) => l.startsWith(`stopping anvil pid ${orphan} left running by process`))).toBe(true);
+      expect(d.deployed).toBe(false); // its state was dumped on SIGTERM and reloaded
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('stops anvil on Ctrl-C, leaving no orphan process', async () => {
     const child = spawn(process.execPath, ['bin/tributary.mjs', 'devnet'], {
       env: { ...process.env, TRIBUTARY_DATA_DIR: dir },
@@ -145,7 +175,7 @@ describe('tributary devnet', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(out).toContain('InferenceRouter');
-    const pid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8'));
+    const pid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
     expect(alive(pid)).toBe(true);
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     child.kill('SIGINT');

@@ -61,6 +61,18 @@ function alive(pid: number): boolean {
   }
 }
 
+async function stopOrphan(pid: number): Promise<void> {
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Starts (or connects to) the chain and makes sure the protocol is deployed on it. */
 export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   const log = o.log ?? (() => {});
@@ -70,18 +82,25 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     // Two anvils on one state file would overwrite each other's dumps.
     const lock = lockPath(o.dataDir);
     if (existsSync(lock)) {
-      const pid = Number(readFileSync(lock, 'utf8'));
+      // "anvilPid ownerPid": an anvil whose owner died without stopping it (a crash, kill -9) is an
+      // orphan holding the state file; stop it (SIGTERM, so it dumps its state) and carry on.
+      const [pid, owner] = readFileSync(lock, 'utf8').trim().split(/\s+/).map(Number);
       if (pid && alive(pid)) {
-        throw new DevnetError(`a devnet for ${o.dataDir} is already running (anvil pid ${pid})`, {
-          details: 'stop it first, or point TRIBUTARY_DATA_DIR at another directory',
-        });
+        if (owner && !alive(owner)) {
+          log(`stopping anvil pid ${pid} left running by process ${owner}, which is gone`);
+          await stopOrphan(pid);
+        } else {
+          throw new DevnetError(`a devnet for ${o.dataDir} is already running (anvil pid ${pid})`, {
+            details: 'stop it first, or point TRIBUTARY_DATA_DIR at another directory',
+          });
+        }
       }
     }
     const stateFile = join(o.dataDir, 'devnet', 'anvil-state.json');
     log(existsSync(stateFile) ? `starting anvil from saved state ${stateFile}` : 'starting a fresh anvil');
     anvil = await startAnvil({ stateFile, chainId: o.chainId });
     mkdirSync(join(o.dataDir, 'devnet'), { recursive: true });
-    writeFileSync(lock, String(anvil.pid));
+    writeFileSync(lock, `${anvil.pid} ${process.pid}`);
     rpcUrl = anvil.rpcUrl;
     log(`anvil listening on ${rpcUrl}`);
   }

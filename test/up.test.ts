@@ -1,0 +1,73 @@
+// `tributary up` as a user runs it: one process, chain + deployment + both stores + HTTP; Ctrl-C stops
+// everything; a restart resumes without redoing work.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tributary-up-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function up(): Promise<{ child: ChildProcess; out: () => string; port: number }> {
+  const child = spawn(process.execPath, ['bin/tributary.mjs', 'up', '--no-demo'], {
+    env: { ...process.env, TRIBUTARY_DATA_DIR: dir, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (out += b));
+  const deadline = Date.now() + 90_000;
+  while (!out.includes('Tributary is up')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`up did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { port } = JSON.parse(readFileSync(join(dir, 'up.json'), 'utf8')) as { port: number };
+  return { child, out: () => out, port };
+}
+
+async function interrupt(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+describe('tributary up', () => {
+  it('brings up chain, stores and HTTP, stops cleanly on Ctrl-C, and resumes on restart', async () => {
+    const first = await up();
+    const health = (await (await fetch(`http://127.0.0.1:${first.port}/healthz`)).json()) as {
+      status: string;
+      checks: Record<string, { ok: boolean }>;
+    };
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.checks).sort()).toEqual(['chain', 'clickhouse', 'postgres']);
+    expect(first.out()).toContain('applied ClickHouse migration 3');
+    const anvilPid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
+    expect(await interrupt(first.child)).toBe(0);
+    expect(alive(anvilPid)).toBe(false);
+    expect(existsSync(join(dir, 'up.json'))).toBe(false);
+
+    const second = await up();
+    try {
+      expect(second.out()).toContain('reusing the deployment from block 1');
+      expect(second.out()).not.toContain('applied ClickHouse migration');
+      expect(second.out()).toContain('migrationsApplied=0');
+      const res = await fetch(`http://127.0.0.1:${second.port}/nope`);
+      expect(res.status).toBe(404);
+    } finally {
+      expect(await interrupt(second.child)).toBe(0);
+    }
+  });
+});
