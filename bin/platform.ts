@@ -16,12 +16,14 @@ import {
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer } from './server.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface Platform {
   devnet: Devnet;
   ch: ClickHouseStore;
   pg: OperationalStore;
   http: HttpServer;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
@@ -67,7 +69,9 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
       { name: 'clickhouse', check: async () => (await (await ch.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' })).json()).length === 1 ? 'ok' : 'no answer' },
       { name: 'postgres', check: async () => (await pg.db.execute(sql`select 1`), 'ok') },
     ];
-    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks }, c.port);
+    const metrics = createMetrics();
+    metrics.gauge('tributary_chain_head_block', 'Latest block number of the chain', async () => Number(await devnet.conn.publicClient.getBlockNumber()));
+    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics }, c.port);
     stops.push(() => http.close());
 
     // Other verbs find the running platform through this file and talk to it over HTTP.
@@ -75,7 +79,7 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
     stops.push(async () => rmSync(portFile, { force: true }));
 
-    return { devnet, ch, pg, http, stop: stopAll };
+    return { devnet, ch, pg, http, metrics, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

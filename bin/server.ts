@@ -1,8 +1,9 @@
-// The one HTTP server on PORT: /healthz now; the API (/graphql), serving (/v1/*) and dashboards mount
+// The one HTTP server on PORT: /healthz and /metrics; the API (/graphql), serving (/v1/*) and dashboards mount
 // their routes here as they arrive.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChainConnection, Deployment } from '../contracts/index.ts';
+import { routeLabel, type Metrics } from './metrics.ts';
 
 export interface HttpServer {
   port: number;
@@ -24,6 +25,7 @@ export interface ServerContext {
   deployment: Deployment;
   checks?: HealthCheck[];
   routes?: Route[];
+  metrics?: Metrics;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -59,9 +61,19 @@ async function healthz(ctx: ServerContext, res: ServerResponse) {
 export async function startHttpServer(ctx: ServerContext, port: number): Promise<HttpServer> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      ctx.metrics?.httpDuration.observe({ method: req.method ?? 'GET', route: routeLabel(path), status: String(res.statusCode) }, seconds);
+    });
     void (async () => {
       try {
         if (req.method === 'GET' && path === '/healthz') return await healthz(ctx, res);
+        if (req.method === 'GET' && path === '/metrics' && ctx.metrics) {
+          const body = await ctx.metrics.registry.metrics();
+          res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+          return void res.end(body);
+        }
         for (const route of ctx.routes ?? []) if (await route(req, res, path)) return;
         json(res, 404, { error: `no route for ${req.method} ${path}` });
       } catch (e) {

@@ -54,6 +54,9 @@ describe('tributary up', () => {
     expect(health.status).toBe('ok');
     expect(Object.keys(health.checks).sort()).toEqual(['chain', 'clickhouse', 'postgres']);
     expect(first.out()).toContain('applied ClickHouse migration 3');
+    const metrics = await (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text();
+    expect(metrics).toMatch(/^tributary_chain_head_block \d+$/m);
+    expect(metrics).toContain('tributary_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1');
     const anvilPid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
     expect(await interrupt(first.child)).toBe(0);
     expect(alive(anvilPid)).toBe(false);
