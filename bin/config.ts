@@ -48,6 +48,7 @@ export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   EPOCH_SECONDS: seconds(3600),
   DISPUTE_WINDOW_SECONDS: seconds(600),
+  INDEXER_FINALITY: z.coerce.number().int().min(0).max(1000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -71,6 +72,8 @@ export interface Config {
   databaseUrl: string | undefined;
   epochSeconds: number;
   disputeWindowSeconds: number;
+  /** Blocks behind the head before the indexer treats a block as final. */
+  indexerFinality: number;
   logLevel: RawConfig['LOG_LEVEL'];
 }
 
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: c.DATABASE_URL,
     epochSeconds: c.EPOCH_SECONDS,
     disputeWindowSeconds: c.DISPUTE_WINDOW_SECONDS,
+    indexerFinality: c.INDEXER_FINALITY,
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -13,6 +13,7 @@ import {
   type ClickHouseStore,
   type OperationalStore,
 } from '../schema/index.ts';
+import { startIndexer, type Indexer } from '../indexer/index.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer } from './server.ts';
@@ -22,6 +23,7 @@ export interface Platform {
   devnet: Devnet;
   ch: ClickHouseStore;
   pg: OperationalStore;
+  indexer: Indexer;
   http: HttpServer;
   metrics: Metrics;
   stop(): Promise<void>;
@@ -64,13 +66,40 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     stops.push(() => pg.close());
     log.info(`operational store ready (${pg.kind})`);
 
+    const indexer = startIndexer({
+      rpcUrl: devnet.rpcUrl,
+      deployment: devnet.deployment,
+      clickhouse: ch,
+      finality: c.indexerFinality,
+      log,
+    });
+    stops.push(() => indexer.stop());
+    // An indexer that gives up (e.g. a foreign chain) is an error the operator must see at once.
+    indexer.done.catch((e: unknown) => log.error('the indexer stopped', { error: e instanceof Error ? e.message : String(e) }));
+    const lag = () => {
+      const p = indexer.progress();
+      return p.chainHead === undefined || p.head < 0 ? -1 : Math.max(0, p.chainHead - p.head);
+    };
+
     const checks: HealthCheck[] = [
       { name: 'chain', check: async () => `block ${await devnet.conn.publicClient.getBlockNumber()}` },
       { name: 'clickhouse', check: async () => (await (await ch.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' })).json()).length === 1 ? 'ok' : 'no answer' },
       { name: 'postgres', check: async () => (await pg.db.execute(sql`select 1`), 'ok') },
+      {
+        name: 'indexer',
+        check: async () => {
+          const p = indexer.progress();
+          return `indexed to block ${p.head} (final ${p.finalized}), ${lag() < 0 ? 'lag unknown' : `${lag()} blocks behind`}`;
+        },
+      },
     ];
     const metrics = createMetrics();
     metrics.gauge('tributary_chain_head_block', 'Latest block number of the chain', async () => Number(await devnet.conn.publicClient.getBlockNumber()));
+    metrics.gauge('tributary_indexer_height', 'Last block indexed, unfinalized blocks included', () => indexer.progress().head);
+    metrics.gauge('tributary_indexer_finalized_height', 'Last final block committed by the indexer', () => indexer.progress().finalized);
+    metrics.gauge('tributary_indexer_lag_blocks', 'Blocks between the chain head and the indexer (-1: unknown)', lag);
+    metrics.gauge('tributary_indexer_rows_total', 'Event rows written since start', () => indexer.progress().rows);
+    metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => indexer.progress().cancelled);
     const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics }, c.port);
     stops.push(() => http.close());
 
@@ -79,7 +108,7 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
     stops.push(async () => rmSync(portFile, { force: true }));
 
-    return { devnet, ch, pg, http, metrics, stop: stopAll };
+    return { devnet, ch, pg, indexer, http, metrics, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

@@ -52,11 +52,23 @@ describe('tributary up', () => {
       checks: Record<string, { ok: boolean }>;
     };
     expect(health.status).toBe('ok');
-    expect(Object.keys(health.checks).sort()).toEqual(['chain', 'clickhouse', 'postgres']);
+    expect(Object.keys(health.checks).sort()).toEqual(['chain', 'clickhouse', 'indexer', 'postgres']);
+    // The indexer catches up with the chain (the deployment's own events).
+    const deadline = Date.now() + 30_000;
+    let indexer = '';
+    while (!/, 0 blocks behind$/.test(indexer)) {
+      if (Date.now() > deadline) throw new Error(`indexer did not catch up: ${indexer}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const h = (await (await fetch(`http://127.0.0.1:${first.port}/healthz`)).json()) as { checks: Record<string, { status: string }> };
+      indexer = h.checks.indexer!.status;
+    }
+    expect(indexer).toMatch(/^indexed to block [1-9]\d* \(final \d+\), 0 blocks behind$/);
     expect(first.out()).toContain('applied ClickHouse migration 3');
     const metrics = await (await fetch(`http://127.0.0.1:${first.port}/metrics`)).text();
     expect(metrics).toMatch(/^tributary_chain_head_block \d+$/m);
-    expect(metrics).toContain('tributary_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1');
+    expect(metrics).toMatch(/^tributary_indexer_lag_blocks 0$/m);
+    expect(metrics).toMatch(/^tributary_indexer_rows_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/tributary_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
     const anvilPid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
     expect(await interrupt(first.child)).toBe(0);
     expect(alive(anvilPid)).toBe(false);
