@@ -1,3 +1,7 @@
-// The api part's public surface: GraphQL, upload and proof routes, exports and provenance reports (issue #3).
-// Nothing is exported yet; other parts import this part only through this file once it exists.
-export {};
+// The api part's public surface: GraphQL over HTTP (issue #3); upload and proof routes, exports and
+// provenance reports come later. Other parts import this part only through this file.
+export { createApi, type Api, type CreateApiOptions } from './createApi.ts';
+export { buildSchema } from './graphql/schema.ts';
+export { QUERY_LIMITS, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type ApiContext } from './graphql/builder.ts';
+export { BAD_USER_INPUT, QUERY_TOO_COMPLEX } from './graphql/errors.ts';
+export type { QueryLimits } from './graphql/complexity.ts';

@@ -2,7 +2,8 @@
 // strings of wei (never floats), other wide integers as decimal strings, 32-byte hashes as 0x-hex,
 // times as ISO-8601 UTC, days as YYYY-MM-DD. Malformed input is a BAD_USER_INPUT error naming the
 // expected form; malformed output is an internal error (the data broke an invariant).
-import { GraphQLError, Kind, print, type ValueNode } from 'graphql';
+import type { ValueNode } from 'graphql';
+import { GraphQLError, Kind, print } from './graphqljs.ts';
 import { badUserInput } from './errors.ts';
 import type { Builder } from './builder.ts';
 
@@ -15,7 +16,13 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 const FIRST_YEAR = 1900;
 const LAST_YEAR = 2299;
 
-const show = (value: unknown) => (typeof value === 'bigint' ? `${value}` : JSON.stringify(value) ?? String(value));
+/** A literal of the wrong kind in a query (an Int where a String belongs), shown as written. */
+class Written {
+  constructor(readonly text: string) {}
+}
+
+const show = (value: unknown) =>
+  value instanceof Written ? value.text : typeof value === 'bigint' ? `${value}` : (JSON.stringify(value) ?? String(value));
 const bad = (what: string, value: unknown, hint: string) => badUserInput(`${what} must be ${hint}, got ${show(value)}`);
 
 export function parseAddress(value: unknown): `0x${string}` {
@@ -69,11 +76,11 @@ export function parseDay(value: unknown): string {
   return value as string;
 }
 
-/** The literal's own value when it is a string (or, where `ints`, an integer); else its source text for the error. */
+/** The literal's own value when it is a string (or, where `ints`, an integer); else its source text, which every parser refuses. */
 function literal(ast: ValueNode, ints: boolean): unknown {
   if (ast.kind === Kind.STRING) return ast.value;
   if (ints && ast.kind === Kind.INT) return ast.value;
-  return print(ast);
+  return new Written(print(ast));
 }
 
 const internal = (what: string, v: unknown) => new GraphQLError(`internal: ${show(v)} is not ${what}`);
