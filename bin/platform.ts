@@ -14,6 +14,7 @@ import {
   type OperationalStore,
 } from '../schema/index.ts';
 import { startIndexer, type Indexer } from '../indexer/index.ts';
+import { createApi } from '../api/index.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer } from './server.ts';
@@ -100,7 +101,16 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     metrics.gauge('tributary_indexer_lag_blocks', 'Blocks between the chain head and the indexer (-1: unknown)', lag);
     metrics.gauge('tributary_indexer_rows_total', 'Event rows written since start', () => indexer.progress().rows);
     metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => indexer.progress().cancelled);
-    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics }, c.port);
+    // GraphiQL loads its scripts from a CDN, which an offline machine cannot reach: off by default.
+    const api = createApi({ ch, graphiql: false, onError: (e) => log.error('GraphQL resolver failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) });
+    const routes = [
+      async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, path: string) => {
+        if (path !== '/graphql') return false;
+        await api.handle(req, res);
+        return true;
+      },
+    ];
+    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics, routes }, c.port);
     stops.push(() => http.close());
 
     // Other verbs find the running platform through this file and talk to it over HTTP.

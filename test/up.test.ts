@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ANVIL_KEYS, artifacts, connectChain, readManifest } from '../contracts/index.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -69,6 +70,44 @@ describe('tributary up', () => {
     expect(metrics).toMatch(/^tributary_indexer_lag_blocks 0$/m);
     expect(metrics).toMatch(/^tributary_indexer_rows_total [1-9]\d*$/m);
     expect(metrics).toMatch(/tributary_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/);
+    // GraphQL serves what the indexer wrote: the deployment block's events include no datanet yet.
+    const gql = (await (
+      await fetch(`http://127.0.0.1:${first.port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ datanets { totalCount } payoutBatches { totalCount } }' }),
+      })
+    ).json()) as { data?: { datanets: { totalCount: number } }; errors?: unknown };
+    expect(gql.errors).toBeUndefined();
+    expect(gql.data?.datanets.totalCount).toBe(0);
+
+    // A datanet created on-chain shows up in GraphQL through the indexer.
+    const { rpcUrl } = JSON.parse(readFileSync(join(dir, 'up.json'), 'utf8')) as { rpcUrl: string };
+    const conn = await connectChain(rpcUrl);
+    const deployment = readManifest(join(dir, 'deployment.json'))!;
+    const wallet = conn.wallet(ANVIL_KEYS[7]);
+    const hash = await wallet.writeContract({
+      address: deployment.contracts.DatanetRegistry,
+      abi: artifacts.DatanetRegistry.abi,
+      functionName: 'createDatanet',
+      args: ['file://meta.json', 'text', 'CC-BY-4.0', 10n ** 18n, false],
+    });
+    await conn.publicClient.waitForTransactionReceipt({ hash });
+    const until = Date.now() + 30_000;
+    let seen: { license: string; requiredStake: string; owner: string }[] = [];
+    while (seen.length === 0) {
+      if (Date.now() > until) throw new Error('the new datanet never reached GraphQL');
+      await new Promise((r) => setTimeout(r, 500));
+      const r = (await (
+        await fetch(`http://127.0.0.1:${first.port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ datanets { nodes { license requiredStake owner } } }' }),
+        })
+      ).json()) as { data: { datanets: { nodes: typeof seen } } };
+      seen = r.data.datanets.nodes;
+    }
+    expect(seen).toEqual([{ license: 'CC-BY-4.0', requiredStake: '1000000000000000000', owner: wallet.account.address.toLowerCase() }]);
     const anvilPid = Number(readFileSync(join(dir, 'devnet', 'anvil.pid'), 'utf8').split(' ')[0]);
     expect(await interrupt(first.child)).toBe(0);
     expect(alive(anvilPid)).toBe(false);

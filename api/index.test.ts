@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import * as api from './index.ts';
+import { schemaSdl } from './graphql/printSchema.ts';
+
+describe('the api part', () => {
+  it('exports exactly its public surface', () => {
+    expect(Object.keys(api).sort()).toEqual(['BAD_USER_INPUT', 'DEFAULT_PAGE_SIZE', 'MAX_PAGE_SIZE', 'QUERY_LIMITS', 'QUERY_TOO_COMPLEX', 'buildSchema', 'createApi']);
+  });
+
+  it('serves the schema checked in as api/graphql/schema.graphql (regenerate: npx tsx api/graphql/printSchema.ts > api/graphql/schema.graphql)', () => {
+    expect(schemaSdl()).toBe(readFileSync(new URL('./graphql/schema.graphql', import.meta.url), 'utf8'));
+  });
+});
