@@ -379,6 +379,10 @@ export function derivedRelation(name: string): DerivedRelation {
  * A SELECT list for `relation` that prints binary columns as 0x-hex (NULL stays NULL) and keeps the
  * others as they are, each under its own name. `columns` picks some, in that order (default: all).
  * Names come only from DERIVED_RELATIONS: an unknown one throws instead of reaching the SQL.
+ *
+ * Beware: ClickHouse applies these aliases in the same query's WHERE, so `WHERE contributor =
+ * unhex(…)` next to this list compares hex text with bytes and matches nothing. Filter in a subquery
+ * and select this list outside it (as api/graphql/clickhouse.ts does).
  */
 export function derivedSelectList(relation: string, columns?: readonly string[]): string {
   const r = derivedRelation(relation);
