@@ -27,6 +27,7 @@ describe('contracts/index.ts', () => {
         "DEFAULT_SHARES",
         "DEMO_KEYS",
         "DevnetError",
+        "TributaryError",
         "addressOf",
         "anvilBinary",
         "artifacts",

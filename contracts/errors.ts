@@ -1,6 +1,10 @@
-// Errors of the chain part: a short message, details, and whether retrying can help.
-export class ChainError extends Error {
-  override name = 'ChainError';
+// Errors of the chain part, and the base class that every part's errors share.
+/**
+ * The base of every part's errors (ChainError, ClickHouseStoreError, OperationalStoreError,
+ * IndexerError…): a short message, an optional detail line, and whether retrying can help.
+ */
+export class TributaryError extends Error {
+  override name = 'TributaryError';
   readonly details: string | undefined;
   readonly retryable: boolean;
   constructor(message: string, opts: { details?: string; retryable?: boolean; cause?: unknown } = {}) {
@@ -8,6 +12,10 @@ export class ChainError extends Error {
     this.details = opts.details;
     this.retryable = opts.retryable ?? false;
   }
+}
+
+export class ChainError extends TributaryError {
+  override name = 'ChainError';
 }
 
 /** anvil could not be started or did not answer. */

@@ -2,7 +2,7 @@
 export * from './generated/artifacts.ts';
 export { CONTRACT_NAMES, type ContractName } from './names.ts';
 export { ANVIL_KEYS, ANVIL_MNEMONIC } from './anvilKeys.ts';
-export { ChainError, DevnetError } from './errors.ts';
+export { TributaryError, ChainError, DevnetError } from './errors.ts';
 export { startAnvil, anvilBinary, freePort, type Anvil, type AnvilOptions } from './anvil.ts';
 export {
   connectChain,

@@ -1,13 +1,8 @@
 // Errors of the indexer part: a short message, details, and whether retrying can help.
-export class IndexerError extends Error {
+import { TributaryError } from '../contracts/index.ts';
+
+export class IndexerError extends TributaryError {
   override name = 'IndexerError';
-  readonly details: string | undefined;
-  readonly retryable: boolean;
-  constructor(message: string, opts: { details?: string; retryable?: boolean; cause?: unknown } = {}) {
-    super(opts.details ? `${message}\n  ${opts.details}` : message, { cause: opts.cause });
-    this.details = opts.details;
-    this.retryable = opts.retryable ?? false;
-  }
 }
 
 /** The chain RPC did not answer after the configured number of attempts. */

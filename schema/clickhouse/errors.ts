@@ -1,13 +1,8 @@
 // Errors of the ClickHouse store: a short message, details, and whether retrying can help.
-export class ClickHouseStoreError extends Error {
+import { TributaryError } from '../../contracts/index.ts';
+
+export class ClickHouseStoreError extends TributaryError {
   override name = 'ClickHouseStoreError';
-  readonly details: string | undefined;
-  readonly retryable: boolean;
-  constructor(message: string, opts: { details?: string; retryable?: boolean; cause?: unknown } = {}) {
-    super(opts.details ? `${message}\n  ${opts.details}` : message, { cause: opts.cause });
-    this.details = opts.details;
-    this.retryable = opts.retryable ?? false;
-  }
 }
 
 /** chDB's data directory is locked by another process (chDB allows one process per data directory). */

@@ -1,15 +1,9 @@
 // Errors of the operational store: a short message, detail lines, and whether retrying can help.
+import { TributaryError } from '../../contracts/index.ts';
 import type { PayoutBatchStatus } from './tables.ts';
 
-export class OperationalStoreError extends Error {
+export class OperationalStoreError extends TributaryError {
   override name = 'OperationalStoreError';
-  readonly details: string | undefined;
-  readonly retryable: boolean;
-  constructor(message: string, opts: { details?: string; retryable?: boolean; cause?: unknown } = {}) {
-    super(opts.details ? `${message}\n  ${opts.details}` : message, { cause: opts.cause });
-    this.details = opts.details;
-    this.retryable = opts.retryable ?? false;
-  }
 }
 
 /** The PGlite data directory is open in another process (or already open in this one). */
