@@ -23,7 +23,7 @@ export type Route = (req: IncomingMessage, res: ServerResponse, path: string) =>
 export interface ServerContext {
   conn: ChainConnection;
   deployment: Deployment;
-  checks?: HealthCheck[];
+  checks: HealthCheck[];
   routes?: Route[];
   metrics?: Metrics;
 }
@@ -34,12 +34,9 @@ function json(res: ServerResponse, status: number, body: unknown) {
 }
 
 async function healthz(ctx: ServerContext, res: ServerResponse) {
-  const checks = ctx.checks ?? [
-    { name: 'chain', check: async () => `block ${await ctx.conn.publicClient.getBlockNumber()}` },
-  ];
   const results: Record<string, { ok: boolean; status: string }> = {};
   await Promise.all(
-    checks.map(async (c) => {
+    ctx.checks.map(async (c) => {
       try {
         results[c.name] = { ok: true, status: await c.check() };
       } catch (e) {

@@ -61,8 +61,9 @@ async function vitest(extra: string[]): Promise<Counts> {
     numFailedTestSuites: number;
   };
   rmSync(dir, { recursive: true, force: true });
-  // A file that fails to load counts as a failed suite without failed tests: count it.
-  const failed = r.numFailedTests + (r.numFailedTests === 0 ? r.numFailedTestSuites : 0) + (code !== 0 && r.numFailedTests === 0 && r.numFailedTestSuites === 0 ? 1 : 0);
+  // A file that fails to load is a failed suite without failed tests, and a crash may leave only the
+  // exit code: count whichever says something failed.
+  const failed = r.numFailedTests || r.numFailedTestSuites || (code !== 0 ? 1 : 0);
   return { passed: r.numPassedTests, failed, skipped: r.numPendingTests + r.numTodoTests };
 }
 
