@@ -43,6 +43,11 @@ export const configSchema = z.object({
     .pipe(z.array(privateKey).min(1))
     .optional(),
   SIGNER_THRESHOLD: z.coerce.number().int().positive().optional(),
+  OWNER_KEY: privateKey.optional(),
+  CURATOR_KEY: privateKey.optional(),
+  CONTRIBUTOR_KEY: privateKey.optional(),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  UPLOAD_DAILY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   CLICKHOUSE_URL: url(['http:', 'https:']).optional(),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
@@ -65,6 +70,18 @@ export interface Config {
   attributorKey: Hex;
   signerKeys: Hex[];
   signerThreshold: number;
+  /**
+   * Keys the user verbs sign with: a datanet owner (`datanet create|publish|grant`), a curator
+   * (`datanet review`, defaults to the owner key) and a contributor (`contribute`). On the devnet they
+   * default to demo accounts 7 and 5; on a remote chain they are unset until given.
+   */
+  ownerKey: Hex | undefined;
+  curatorKey: Hex | undefined;
+  contributorKey: Hex | undefined;
+  /** Largest contribution file accepted, in bytes. */
+  uploadMaxBytes: number;
+  /** Bytes one address may upload per UTC day. */
+  uploadDailyBytes: number;
   port: number;
   /** Unset: chDB in the data dir. */
   clickhouseUrl: string | undefined;
@@ -132,6 +149,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     attributorKey,
     signerKeys,
     signerThreshold,
+    ownerKey: c.OWNER_KEY ?? (remote ? undefined : ANVIL_KEYS[7]),
+    curatorKey: c.CURATOR_KEY ?? c.OWNER_KEY ?? (remote ? undefined : ANVIL_KEYS[7]),
+    contributorKey: c.CONTRIBUTOR_KEY ?? (remote ? undefined : ANVIL_KEYS[5]),
+    uploadMaxBytes: c.UPLOAD_MAX_BYTES,
+    uploadDailyBytes: c.UPLOAD_DAILY_BYTES,
     port: c.PORT,
     clickhouseUrl: c.CLICKHOUSE_URL,
     databaseUrl: c.DATABASE_URL,

@@ -27,6 +27,7 @@ import {
   TransitionConflictError,
 } from './errors.ts';
 import { MAX_UINT256, type PayoutBatchStatus } from './tables.ts';
+import { getUploadQuota, releaseUploadQuota, reserveUploadQuota } from './uploadQuotas.ts';
 
 /** A fresh, empty database: `open()` may be called again after `close()`, on the same database. */
 interface StoreFixture {
@@ -86,7 +87,7 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
         db,
         sql`SELECT hash, created_at::text AS created_at FROM drizzle.__drizzle_migrations ORDER BY id`,
       );
-      expect(before).toHaveLength(2);
+      expect(before).toHaveLength(3);
       await createPayoutBatch(db, batch());
       await store.close();
       await store.close(); // closing twice is harmless
@@ -103,7 +104,7 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
         db,
         sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['api_keys', 'jobs', 'payout_batch_events', 'payout_batches']);
+      expect(tables.map((t) => t.table_name)).toEqual(['api_keys', 'jobs', 'payout_batch_events', 'payout_batches', 'upload_quotas']);
     });
 
     it('createPayoutBatch() records a pending batch with its audit row; a repeat returns it and writes nothing', async () => {
@@ -357,6 +358,37 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
       expect(e).toBeInstanceOf(ApiKeyNotFoundError);
       expect(e.message).toBe(`no API key with id ${unknown}`);
       await expect(revokeApiKey(db, 'not-a-uuid')).rejects.toThrow('no API key with id not-a-uuid');
+    });
+
+    it('reserveUploadQuota() grants bytes up to the daily limit per address and day, never past it', async () => {
+      const A = '0x' + 'aB'.repeat(20);
+      const B = '0x' + '0c'.repeat(20);
+      const day = '2026-11-25';
+      expect(await reserveUploadQuota(db, { address: A, day, bytes: 600, limit: 1000 })).toEqual({ granted: true, usedBytes: 600, uploads: 1 });
+      expect(await reserveUploadQuota(db, { address: A, day, bytes: 401, limit: 1000 })).toEqual({ granted: false, usedBytes: 600, uploads: 1 });
+      expect(await reserveUploadQuota(db, { address: A.toLowerCase(), day, bytes: 400, limit: 1000 })).toEqual({ granted: true, usedBytes: 1000, uploads: 2 });
+      // Another address and another day have their own allowance; one file above the limit never fits.
+      expect(await reserveUploadQuota(db, { address: B, day, bytes: 1000, limit: 1000 })).toMatchObject({ granted: true, usedBytes: 1000 });
+      expect(await reserveUploadQuota(db, { address: A, day: '2026-11-26', bytes: 5, limit: 1000 })).toMatchObject({ granted: true, usedBytes: 5 });
+      expect(await reserveUploadQuota(db, { address: '0x' + '0d'.repeat(20), day, bytes: 1001, limit: 1000 })).toEqual({ granted: false, usedBytes: 0, uploads: 0 });
+      // A failed upload gives its bytes back.
+      await releaseUploadQuota(db, { address: A, day, bytes: 400 });
+      expect(await getUploadQuota(db, { address: A, day })).toEqual({ usedBytes: 600, uploads: 1 });
+    });
+
+    it('reserveUploadQuota() lets exactly as many concurrent uploads through as fit', async () => {
+      const A = '0x' + '11'.repeat(20);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => reserveUploadQuota(db, { address: A, day: '2026-11-25', bytes: 300, limit: 1000 })),
+      );
+      expect(results.filter((r) => r.granted)).toHaveLength(3);
+      expect(await getUploadQuota(db, { address: A, day: '2026-11-25' })).toEqual({ usedBytes: 900, uploads: 3 });
+    });
+
+    it('the upload quota refuses malformed addresses, days and sizes', async () => {
+      await expect(reserveUploadQuota(db, { address: '0x12', day: '2026-11-25', bytes: 1, limit: 9 })).rejects.toThrow('address must be 0x and 40 hex digits, got "0x12"');
+      await expect(reserveUploadQuota(db, { address: '0x' + '11'.repeat(20), day: '25/11/2026', bytes: 1, limit: 9 })).rejects.toThrow('day must be YYYY-MM-DD, got "25/11/2026"');
+      await expect(reserveUploadQuota(db, { address: '0x' + '11'.repeat(20), day: '2026-11-25', bytes: -1, limit: 9 })).rejects.toThrow('bytes must be a non-negative integer, got -1');
     });
 
     it('createApiKey() refuses a malformed payer address or role', async () => {

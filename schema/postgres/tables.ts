@@ -6,11 +6,13 @@ import {
   bigint,
   check,
   customType,
+  date,
   index,
   integer,
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -153,12 +155,35 @@ export const jobs = pgTable(
   (t) => [index('jobs_queue_idx').on(t.status, t.kind, t.runAfter)],
 );
 
+/**
+ * Bytes each address uploaded per UTC day (the contribution upload quota). A reservation adds to the day's
+ * row only while the sum stays within the limit, in one statement, so concurrent uploads cannot overshoot.
+ */
+export const uploadQuotas = pgTable(
+  'upload_quotas',
+  {
+    /** Lowercase 0x-hex. */
+    address: text('address').$type<Hex>().notNull(),
+    /** The UTC day, YYYY-MM-DD. */
+    day: date('day', { mode: 'string' }).notNull(),
+    bytes: bigint('bytes', { mode: 'bigint' }).notNull(),
+    uploads: integer('uploads').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.address, t.day] }),
+    check('upload_quotas_address_hex', sql`${t.address} ~ '^0x[0-9a-f]{40}$'`),
+    check('upload_quotas_nonnegative', sql`${t.bytes} >= 0 AND ${t.uploads} >= 0`),
+  ],
+);
+
 /** Every table, for drizzle's typed instance and relational queries. */
 export const operationalTables = {
   apiKeys,
   payoutBatches,
   payoutBatchEvents,
   jobs,
+  uploadQuotas,
   apiKeyRole,
   payoutBatchStatus,
   jobStatus,
@@ -170,3 +195,4 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export type PayoutBatch = typeof payoutBatches.$inferSelect;
 export type PayoutBatchEvent = typeof payoutBatchEvents.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
+export type UploadQuota = typeof uploadQuotas.$inferSelect;
