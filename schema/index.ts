@@ -14,12 +14,15 @@ export { datanetVersionRoot, datanetVersionProof, verifyDatanetVersionProof, typ
 export { contentKey, checkContentKey, type ContentStore, type PutResult, type VerifyResult } from './content/store.ts';
 export { openFsContentStore, type FsContentStore, type FsContentStoreOptions } from './content/fsStore.ts';
 export { ContentStoreError, ContentNotFoundError, ContentCorruptError, InvalidContentKeyError } from './content/errors.ts';
+export { recordUpload, loadUpload, listUploads, uploadRef, uploadReceiptSchema, type UploadReceipt, type StoredUpload } from './content/uploads.ts';
+export { sortedJson } from './content/sortedJson.ts';
 export { storeContribution, loadContribution, contributionRef, contributionManifestSchema, type ContributionManifest, type StoredContribution, type LoadedContribution, type StoreContributionParameters } from './content/contributionFiles.ts';
 
 // Operational store.
 export { openPostgres, describeUrl, migrationsFolder, type OpenPostgresOptions, type OperationalStore, type OperationalDb } from './postgres/connect.ts';
-export { apiKeys, payoutBatches, payoutBatchEvents, jobs, operationalTables, uint256, MAX_UINT256, API_KEY_ROLES, PAYOUT_BATCH_STATUSES, JOB_STATUSES, type ApiKeyRole, type PayoutBatchStatus, type JobStatus, type PayoutBatch, type PayoutBatchEvent, type Job, type BatchSignature } from './postgres/tables.ts';
+export { apiKeys, payoutBatches, payoutBatchEvents, jobs, uploadQuotas, operationalTables, uint256, MAX_UINT256, API_KEY_ROLES, PAYOUT_BATCH_STATUSES, JOB_STATUSES, type ApiKeyRole, type PayoutBatchStatus, type JobStatus, type PayoutBatch, type PayoutBatchEvent, type Job, type UploadQuota, type BatchSignature } from './postgres/tables.ts';
 export { createPayoutBatch, transitionPayoutBatch, getPayoutBatch, listPayoutBatches, listPayoutBatchEvents, canTransition, PAYOUT_BATCH_TRANSITIONS, type CreatePayoutBatchParameters, type CreatePayoutBatchReturnType, type TransitionPayoutBatchParameters, type ListPayoutBatchesParameters } from './postgres/payoutBatches.ts';
+export { reserveUploadQuota, releaseUploadQuota, getUploadQuota, type UploadQuotaParameters, type ReserveUploadQuotaParameters, type ReserveUploadQuotaReturnType, type UploadQuotaUsage } from './postgres/uploadQuotas.ts';
 export { createApiKey, findApiKeyBySecret, revokeApiKey, type ApiKey, type CreateApiKeyParameters, type CreateApiKeyReturnType } from './postgres/apiKeys.ts';
 export { OperationalStoreError, StoreLockedError, StoreUnreachableError, InvalidValueError, PayoutBatchNotFoundError, PayoutBatchMismatchError, IllegalTransitionError, TransitionConflictError, ApiKeyNotFoundError } from './postgres/errors.ts';
 
@@ -32,5 +35,7 @@ export {
   type EventTable, type EventColumn, type ColumnSpec, type LogPosition, type ContractEvent,
 } from './clickhouse/eventTables.ts';
 export { tsvString, tsvQuoted, tsvDateTime64 } from './clickhouse/tsv.ts';
-export { ClickHouseStoreError, DataDirInUseError, ClickHouseUnreachableError, MigrationError, RowEncodingError } from './clickhouse/errors.ts';
+export { ClickHouseStoreError, DataDirInUseError, ClickHouseUnreachableError, MigrationError, RowEncodingError, DatanetVersionNotFoundError, DatanetVersionMismatchError } from './clickhouse/errors.ts';
+export { insertContentRows, insertContentUpload, syncContentRows, type SyncContentResult } from './clickhouse/contentTables.ts';
+export { openDatanetVersion, type DatanetVersion, type DatanetVersionContribution, type DatanetVersionRow } from './clickhouse/datanetVersion.ts';
 export { DERIVED_RELATIONS, DERIVED_FEEDERS, derivedRelation, derivedSelectList, type DerivedRelation, type DerivedColumn } from './clickhouse/derived.ts';

@@ -805,7 +805,7 @@ describe('derived schema', () => {
     );
     const expected = [
       ...DERIVED_RELATIONS.map((r) =>
-        r.kind === 'view' ? { name: r.name, engine: 'View', sorting_key: '' } : { name: r.name, engine: 'SummingMergeTree', sorting_key: r.key.join(', ') },
+        r.kind === 'view' ? { name: r.name, engine: 'View', sorting_key: '' } : { name: r.name, engine: r.engine ?? 'SummingMergeTree', sorting_key: r.key.join(', ') },
       ),
       ...DERIVED_FEEDERS.map((f) => ({ name: f.name, engine: 'MaterializedView', sorting_key: '' })),
     ].sort((x, y) => (x.name < y.name ? -1 : 1));

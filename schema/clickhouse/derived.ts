@@ -1,5 +1,5 @@
-// The derived relations of migration 3 (migrations/0003_derived.ts) as data: what the API reads, with
-// every column's ClickHouse type and meaning. derived.test.ts checks this list against the applied
+// The derived relations of migrations 3 and 4 (migrations/0003_derived.ts, 0004_content.ts) as data:
+// what the API reads, with every column's ClickHouse type and meaning. derived.test.ts checks this list against the applied
 // schema, so it cannot drift from the migration. How the relations stay right under reorgs, and
 // which to filter on: the header of 0003_derived.ts.
 //
@@ -18,8 +18,10 @@ export interface DerivedColumn {
 
 export interface DerivedRelation {
   name: string;
-  /** `view`: read it. `table`: the storage of a per-day aggregate, read through its view. */
+  /** `view`: read it. `table`: stored rows (a per-day aggregate's storage, read through its view; or uploaded content). */
   kind: 'view' | 'table';
+  /** A table's engine; default SummingMergeTree. */
+  engine?: string;
   /** The columns that identify one row (for a table, its ORDER BY). */
   key: readonly string[];
   purpose: string;
@@ -57,7 +59,7 @@ const CLAIM_SUMS: DerivedColumn[] = [
   col('claim_count', 'Int64', 'claims that day'),
 ];
 
-/** Every relation migration 3 creates, except the materialized views that feed the aggregates. */
+/** Every relation migrations 3 and 4 create, except the materialized views that feed the aggregates. */
 export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
   {
     name: 'datanets',
@@ -355,6 +357,111 @@ export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
       col('log_index', 'UInt32', 'its log index'),
       col('cast_at', DT, 'its block time'),
       bin('cast_tx', HASH, 'its transaction'),
+    ],
+  },
+  // ------------------------------------------------------------------------- migration 4: content
+  {
+    name: 'content_uploads',
+    kind: 'table',
+    engine: 'ReplacingMergeTree',
+    key: ['content_hash', 'uploader'],
+    purpose: 'One row per address that uploaded a file with these rows (a copy of the content store\'s upload receipts)',
+    columns: [
+      bin('content_hash', HASH, 'Merkle root of the row hashes: what an on-chain contribution carries'),
+      bin('uploader', ADDRESS, 'the address that signed the upload'),
+      col('datanet_id', 'UInt256', 'the datanet the upload was signed for'),
+      bin('file_sha256', HASH, 'SHA-256 of the uploaded file'),
+      bin('manifest_sha256', HASH, "SHA-256 of the contribution's manifest in the content store"),
+      bin('receipt_sha256', HASH, "SHA-256 of the upload receipt in the content store"),
+      col('filename', 'String', "the uploaded file's name"),
+      col('file_bytes', 'UInt64', 'size of the uploaded file'),
+      col('row_count', 'UInt32', 'rows in the file'),
+      col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
+      col('uploaded_at', DT, 'when it was uploaded'),
+    ],
+  },
+  {
+    name: 'content_rows',
+    kind: 'table',
+    engine: 'ReplacingMergeTree',
+    key: ['content_hash', 'row_index'],
+    purpose: 'The canonical rows of each uploaded content hash, in file order (read with FINAL)',
+    columns: [
+      bin('content_hash', HASH, 'the content hash the row belongs to'),
+      col('row_index', 'UInt32', 'position in the file, from 0'),
+      bin('row_hash', HASH, "keccak256 of the row's canonical encoding"),
+      col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
+      col('text', 'String', "the text ('' for prompt-completion rows)"),
+      col('prompt', 'String', "the prompt ('' unless prompt-completion)"),
+      col('completion', 'String', "the completion ('' unless prompt-completion)"),
+      col('label', 'String', "the label ('' unless text-label)"),
+    ],
+  },
+  {
+    name: 'contribution_content',
+    kind: 'view',
+    key: ['contribution_id'],
+    purpose: "Whether each on-chain contribution's rows were uploaded by its contributor, and the file",
+    columns: [
+      col('contribution_id', 'UInt256', 'the contribution'),
+      col('datanet_id', 'UInt256', 'its datanet'),
+      bin('contributor', ADDRESS, 'who submitted it on chain'),
+      bin('content_hash', HASH, 'the content hash it carries'),
+      col('status', 'String', "review status: 'pending', 'accepted' or 'rejected'"),
+      col('rows_present', 'Bool', 'false: the contributor never uploaded rows with this content hash (flagged; earns nothing)'),
+      col('row_count', 'UInt32', 'rows uploaded (0 when missing)'),
+      col('shape', 'String', "row shape ('' when missing)"),
+      col('filename', 'String', "the uploaded file's name ('' when missing)"),
+      col('file_bytes', 'UInt64', 'size of the uploaded file (0 when missing)'),
+      bin('file_sha256', HASH, 'SHA-256 of the uploaded file (zero bytes when missing)'),
+      bin('manifest_sha256', HASH, "SHA-256 of the contribution's manifest (zero bytes when missing)"),
+      col('uploaded_at', NDT, 'first upload by the contributor; NULL when missing'),
+    ],
+  },
+  {
+    name: 'row_owners',
+    kind: 'view',
+    key: ['row_hash'],
+    purpose: 'Which contribution owns each row: the first on-chain one that carries it, has its rows and was not rejected',
+    columns: [
+      bin('row_hash', HASH, 'the row'),
+      col('contribution_id', 'UInt256', 'the owning contribution (lowest id: ids follow chain order)'),
+      col('row_index', 'UInt32', 'the row\'s index within the owning contribution (the first, if it repeats there)'),
+      col('copies', 'UInt64', 'how many times the row occurs in eligible contributions'),
+    ],
+  },
+  {
+    name: 'datanet_rows',
+    kind: 'view',
+    key: ['contribution_id', 'row_index'],
+    purpose: 'Every uploaded row of every on-chain contribution, with its status and owner (filter: datanet_id, status, owned)',
+    columns: [
+      col('datanet_id', 'UInt256', 'the datanet'),
+      col('contribution_id', 'UInt256', 'the contribution'),
+      col('row_index', 'UInt32', 'position in the contributed file, from 0'),
+      bin('row_hash', HASH, "keccak256 of the row's canonical encoding"),
+      col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
+      col('text', 'String', "the text ('' for prompt-completion rows)"),
+      col('prompt', 'String', "the prompt ('' unless prompt-completion)"),
+      col('completion', 'String', "the completion ('' unless prompt-completion)"),
+      col('label', 'String', "the label ('' unless text-label)"),
+      bin('contributor', ADDRESS, 'who contributed it'),
+      col('status', 'String', "the contribution's review status"),
+      col('owned', 'Bool', 'true: this contribution owns the row and it can earn; false: an earlier copy owns it (flagged)'),
+      col('owner_contribution_id', 'Nullable(UInt256)', 'the contribution that owns the row; NULL when none (e.g. all copies rejected)'),
+    ],
+  },
+  {
+    name: 'datanet_version_contributions',
+    kind: 'view',
+    key: ['datanet_id', 'version', 'contribution_id'],
+    purpose: 'The contributions of each published version: accepted before the version was published',
+    columns: [
+      col('datanet_id', 'UInt256', 'the datanet'),
+      col('version', 'UInt256', 'the version'),
+      col('contribution_id', 'UInt256', 'an accepted contribution in it'),
+      bin('content_hash', HASH, 'its content hash (a leaf of the version root, with the id)'),
+      bin('contributor', ADDRESS, 'who contributed it'),
     ],
   },
 ];

@@ -24,3 +24,17 @@ export class MigrationError extends ClickHouseStoreError {
 export class RowEncodingError extends ClickHouseStoreError {
   override name = 'RowEncodingError';
 }
+
+/** No such datanet version is indexed (yet: the indexer may be behind the chain). */
+export class DatanetVersionNotFoundError extends ClickHouseStoreError {
+  override name = 'DatanetVersionNotFoundError';
+}
+
+/**
+ * A published version's root is not the root of the contributions accepted before it was published (a
+ * review landed between computing the root and publishing it, or the root was computed elsewhere): its
+ * rows cannot be known for certain.
+ */
+export class DatanetVersionMismatchError extends ClickHouseStoreError {
+  override name = 'DatanetVersionMismatchError';
+}

@@ -12,9 +12,10 @@ import { z } from 'zod';
 import type { Hex } from 'viem';
 import { decodeCanonicalJsonl, encodeCanonicalJsonl, rowHash } from '../rows/canonical.ts';
 import { contentHash as contentHashOf } from '../rows/contentHash.ts';
-import { parseRows, type RowLimits } from '../rows/parse.ts';
+import { parseRows, type ParsedRows, type RowLimits } from '../rows/parse.ts';
 import type { Row } from '../rows/row.ts';
 import { ContentStoreError } from './errors.ts';
+import { sortedJson } from './sortedJson.ts';
 import type { ContentStore } from './store.ts';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -48,6 +49,8 @@ export interface StoreContributionParameters {
   bytes: Uint8Array;
   filename: string;
   limits: RowLimits;
+  /** `bytes` already parsed by parseRows (with the same filename and limits): skips parsing them again. */
+  parsed?: ParsedRows;
 }
 
 export interface StoredContribution {
@@ -66,8 +69,8 @@ export interface StoredContribution {
  * Parses an uploaded file and stores it with its canonical rows and manifest. Throws RowFormatError for a
  * bad file (and stores nothing), ContentStoreError when the store fails.
  */
-export async function storeContribution({ store, bytes, filename, limits }: StoreContributionParameters): Promise<StoredContribution> {
-  const parsed = parseRows({ bytes, filename, limits });
+export async function storeContribution({ store, bytes, filename, limits, parsed: given }: StoreContributionParameters): Promise<StoredContribution> {
+  const parsed = given ?? parseRows({ bytes, filename, limits });
   const rowHashes = parsed.rows.map(rowHash);
   const contentHash = contentHashOf(rowHashes);
 
@@ -128,17 +131,4 @@ export async function loadContribution(store: ContentStore, contentHash: Hex): P
   }
   if (rows.length !== manifest.rowCount) throw bad(`the manifest says ${manifest.rowCount} rows, the rows file has ${rows.length}`);
   return { contentHash, manifestHash, manifest, rows, rowHashes };
-}
-
-/** JSON with every object's keys sorted and no whitespace, so equal manifests are equal bytes. */
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${sortedJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -183,6 +183,16 @@ describe('refs', () => {
     expect(await store.getRef('race')).toBe(results[0]);
   });
 
+  it('lists the refs under a prefix, sorted, and none under an unknown prefix', async () => {
+    const store = await openFsContentStore({ root: dir });
+    const a = (await store.put(utf8('a'))).hash;
+    for (const ref of ['uploads/0xbb/0x02', 'uploads/0xaa/0x01', 'uploads/0xaa/0x03', 'contributions/0xaa']) await store.bindRef(ref, a);
+    expect(await store.listRefs('uploads')).toEqual(['uploads/0xaa/0x01', 'uploads/0xaa/0x03', 'uploads/0xbb/0x02']);
+    expect(await store.listRefs('uploads/0xaa')).toEqual(['uploads/0xaa/0x01', 'uploads/0xaa/0x03']);
+    expect(await store.listRefs('nothing')).toEqual([]);
+    await expect(store.listRefs('../x')).rejects.toThrow(InvalidContentKeyError);
+  });
+
   it('refuses binding to content that is not stored, and ref names that could leave the refs folder', async () => {
     const store = await openFsContentStore({ root: dir });
     await expect(store.bindRef('x', ABC)).rejects.toThrow(ContentNotFoundError);

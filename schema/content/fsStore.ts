@@ -9,7 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ContentCorruptError, ContentNotFoundError, ContentStoreError } from './errors.ts';
 import { checkContentKey, checkRefName, contentKey, type ContentStore, type PutResult, type VerifyResult } from './store.ts';
 
@@ -146,6 +146,20 @@ export async function openFsContentStore(options: FsContentStoreOptions): Promis
     return hash;
   }
 
+  async function listRefs(prefix: string): Promise<string[]> {
+    const base = join(root, 'refs', checkRefName(prefix));
+    let entries: string[];
+    try {
+      entries = (await readdir(base, { recursive: true, withFileTypes: true }))
+        .filter((d) => d.isFile())
+        .map((d) => relative(join(root, 'refs'), join(d.parentPath, d.name)).split(sep).join('/'));
+    } catch (e) {
+      if (code(e) === 'ENOENT') return [];
+      throw ioError(`list ${base}`, e);
+    }
+    return entries.sort();
+  }
+
   async function removeStaleTemp(olderThanMs: number): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
     let removed = 0;
@@ -175,6 +189,7 @@ export async function openFsContentStore(options: FsContentStoreOptions): Promis
     verify: async (hash) => verify(checkContentKey(hash)),
     bindRef,
     getRef,
+    listRefs,
     removeStaleTemp,
   };
 }

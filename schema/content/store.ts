@@ -37,6 +37,8 @@ export interface ContentStore {
   bindRef(ref: string, hash: string): Promise<string>;
   /** The hash `ref` is bound to, or undefined. */
   getRef(ref: string): Promise<string | undefined>;
+  /** Every bound ref under `prefix` (a ref name's leading segments), sorted. */
+  listRefs(prefix: string): Promise<string[]>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

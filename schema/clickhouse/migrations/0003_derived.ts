@@ -66,22 +66,7 @@
 // written while it runs: every process migrates before it starts indexing, and against a shared
 // ClickHouse server migration 3 must not run from two processes at once.
 import type { Migration } from '../migrate.ts';
-
-const POSITION = '(block_number, log_index)';
-
-/** The live rows of an event table: each written row not cancelled by a sign = -1 row. */
-function live(table: string, columns: readonly string[]): string {
-  const picked = columns.map((c) => `any(${c}) AS ${c}`).join(', ');
-  return `(
-        SELECT block_number, log_index, block_hash, any(block_timestamp) AS block_timestamp, any(tx_hash) AS tx_hash, ${picked}
-        FROM ${table}
-        GROUP BY block_number, log_index, block_hash
-        HAVING sum(sign) > 0
-    )`;
-}
-
-// The LEFT JOINs below rely on unmatched rows reading as defaults (0, ''), whatever the session says.
-const JOIN_DEFAULTS = 'SETTINGS join_use_nulls = 0';
+import { JOIN_DEFAULTS, POSITION, live } from './sql.ts';
 
 const USAGE_COLUMNS = `
     "model_id" UInt256,

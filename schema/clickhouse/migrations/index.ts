@@ -4,5 +4,6 @@ import type { Migration } from '../migrate.ts';
 import { m0001 } from './0001_events.ts';
 import { m0002 } from './0002_indexer_status.ts';
 import { m0003 } from './0003_derived.ts';
+import { m0004 } from './0004_content.ts';
 
-export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003];
+export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
