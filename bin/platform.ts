@@ -1,30 +1,39 @@
 // `tributary up`: every part in one process (chDB and PGlite allow one process per data directory).
 // Starts the chain (or connects to RPC_URL) and its deployment, opens and migrates both stores, and
-// serves HTTP. Later issues add the indexer, serving and attribution here.
+// runs the indexer, serves HTTP (GraphQL, contribution uploads), and seeds the demo data on a fresh devnet.
+// Later issues add serving and attribution here.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { startDevnet, type Devnet } from '../contracts/index.ts';
 import {
   CLICKHOUSE_MIGRATIONS,
+  DEFAULT_ROW_LIMITS,
   migrate,
   openClickHouse,
+  openFsContentStore,
   openPostgres,
+  syncContentRows,
+  type FsContentStore,
   type ClickHouseStore,
   type OperationalStore,
 } from '../schema/index.ts';
 import { startIndexer, type Indexer } from '../indexer/index.ts';
-import { createApi } from '../api/index.ts';
+import { contributionsRoute, createApi } from '../api/index.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer } from './server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { seedDemo, type SeededDatanet } from './demo.ts';
 
 export interface Platform {
   devnet: Devnet;
   ch: ClickHouseStore;
   pg: OperationalStore;
+  content: FsContentStore;
   indexer: Indexer;
+  /** What the demo seeded at this start (empty unless the devnet was fresh and the demo on). */
+  demo: SeededDatanet[];
   http: HttpServer;
   metrics: Metrics;
   stop(): Promise<void>;
@@ -67,6 +76,12 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     stops.push(() => pg.close());
     log.info(`operational store ready (${pg.kind})`);
 
+    // The content store is the truth for uploaded rows; ClickHouse gets whatever it lacks (a crash
+    // between an upload's files and its insert, or a wiped ClickHouse).
+    const content = await openFsContentStore({ root: join(c.dataDir, 'content') });
+    const synced = await syncContentRows(ch.client, content);
+    log.info(`content store ready`, { root: content.root, uploads: synced.uploads, copiedToClickHouse: synced.copied });
+
     const indexer = startIndexer({
       rpcUrl: devnet.rpcUrl,
       deployment: devnet.deployment,
@@ -103,12 +118,24 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => indexer.progress().cancelled);
     // GraphiQL loads its scripts from a CDN, which an offline machine cannot reach: off by default.
     const api = createApi({ ch, graphiql: false, onError: (e) => log.error('GraphQL resolver failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) });
+    const chain = { conn: devnet.conn, deployment: devnet.deployment };
+    const uploads = contributionsRoute(
+      {
+        clickhouse: ch.client,
+        db: pg.db,
+        content,
+        chain,
+        limits: { maxFileBytes: c.uploadMaxBytes, dailyBytes: c.uploadDailyBytes, rows: { maxRowBytes: DEFAULT_ROW_LIMITS.maxRowBytes, maxRows: DEFAULT_ROW_LIMITS.maxRows } },
+      },
+      { onError: (e) => log.error('contribution upload failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) },
+    );
     const routes = [
       async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, path: string) => {
         if (path !== '/graphql') return false;
         await api.handle(req, res);
         return true;
       },
+      uploads,
     ];
     const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics, routes }, c.port);
     stops.push(() => http.close());
@@ -118,7 +145,14 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
     stops.push(async () => rmSync(portFile, { force: true }));
 
-    return { devnet, ch, pg, indexer, http, metrics, stop: stopAll };
+    // The demo goes through the same HTTP and chain paths a user takes, so it needs everything above.
+    let demo: SeededDatanet[] = [];
+    if (opts.demo && devnet.deployed && !c.rpcUrl) {
+      log.info('fresh devnet: seeding the demo datanets (tributary up --no-demo skips this)');
+      demo = await seedDemo({ chain, baseUrl: `http://127.0.0.1:${http.port}`, operator: devnet.deployment.roles.operator, log });
+    }
+
+    return { devnet, ch, pg, content, indexer, http, metrics, demo, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

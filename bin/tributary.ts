@@ -1,10 +1,14 @@
 // The `tributary` command line: one verb per part of the platform. `up` hosts every part in one
 // process (chDB and PGlite allow one process per data directory).
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startPlatform, devnetOptions } from './platform.ts';
-import { startDevnet, ChainError, type Devnet } from '../contracts/index.ts';
+import { startDevnet, TributaryError, type Devnet } from '../contracts/index.ts';
+import { registerContributeCommand } from './commands/contribute.ts';
+import { registerDatanetCommand } from './commands/datanet.ts';
 
 /** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
 class NotAvailableError extends Error {
@@ -47,9 +51,13 @@ function untilSignal(log: Logger): Promise<void> {
 
 async function runDevnet(c: Config, log: Logger) {
   const devnet = await startDevnet(devnetOptions(c, log));
+  // Other verbs find this chain through this file (bin/chainSession.ts) instead of starting their own.
+  const runningFile = join(c.dataDir, 'devnet.json');
+  writeFileSync(runningFile, JSON.stringify({ pid: process.pid, rpcUrl: devnet.rpcUrl }) + '\n');
   process.stdout.write(summary(devnet) + '\n');
   log.info('devnet ready; Ctrl-C stops it');
   await untilSignal(log);
+  rmSync(runningFile, { force: true });
   await devnet.stop();
 }
 
@@ -98,17 +106,8 @@ export function buildProgram(): Command {
     .option('--datanet <id>', 'datanet id')
     .option('--version <v>', 'datanet version')
     .action(later('train', 4));
-  program
-    .command('contribute')
-    .description('upload a file of rows to a datanet and submit the contribution (issue #3)')
-    .option('--datanet <id>', 'datanet id')
-    .option('--file <path>', 'a .txt, .md, .csv or .jsonl file')
-    .action(later('contribute', 3));
-
-  const datanet = program.command('datanet').description('create, review, publish and grant access to datanets (issue #3)');
-  for (const verb of ['create', 'review', 'publish', 'grant']) {
-    datanet.command(verb).description(`${verb} (issue #3)`).action(later(`datanet ${verb}`, 3));
-  }
+  registerContributeCommand(program);
+  registerDatanetCommand(program);
 
   const keys = program.command('keys').description('API keys of payers (issue #4)');
   keys.command('create').description('create an API key for a payer (issue #4)').option('--payer <address>').action(later('keys create', 4));
@@ -134,7 +133,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof ConfigError || e instanceof NotAvailableError || e instanceof ChainError) {
+    // Errors that explain themselves (bad config, a refused transaction or upload, a store that is
+    // down): the message, no stack trace.
+    if (e instanceof ConfigError || e instanceof NotAvailableError || e instanceof TributaryError) {
       process.stderr.write(`tributary: ${e.message}\n`);
       return 2;
     }

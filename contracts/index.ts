@@ -13,3 +13,6 @@ export {
 export { deployProtocol, addressOf, DEFAULT_SHARES, type DeployParams } from './deploy.ts';
 export { readManifest, writeManifest, checkManifest, deploymentSchema, type Deployment, type ManifestCheck } from './manifest.ts';
 export { startDevnet, ensureDeployment, manifestPath, DEMO_KEYS, type Devnet, type DevnetOptions } from './devnet.ts';
+export * from './datanetOps.ts';
+export { ContractRevertError, describeRevert, decodeRevert, toChainError } from './revertMessage.ts';
+export * from './openAmount.ts';

@@ -2,10 +2,12 @@
 // everything; a restart resumes without redoing work.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { ANVIL_KEYS, artifacts, connectChain, readManifest } from '../contracts/index.ts';
+import { registerContributeCommand } from '../bin/commands/contribute.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -22,8 +24,8 @@ const alive = (pid: number) => {
   }
 };
 
-async function up(): Promise<{ child: ChildProcess; out: () => string; port: number }> {
-  const child = spawn(process.execPath, ['bin/tributary.mjs', 'up', '--no-demo'], {
+async function up(args = ['--no-demo']): Promise<{ child: ChildProcess; out: () => string; port: number }> {
+  const child = spawn(process.execPath, ['bin/tributary.mjs', 'up', ...args], {
     env: { ...process.env, TRIBUTARY_DATA_DIR: dir, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,6 +124,57 @@ describe('tributary up', () => {
       expect(res.status).toBe(404);
     } finally {
       expect(await interrupt(second.child)).toBe(0);
+    }
+  });
+
+  it('seeds the demo through the upload path on a fresh devnet, and `tributary contribute` uploads to it over HTTP', async () => {
+    const platform = await up([]);
+    const gql = async <T>(query: string): Promise<T> => {
+      const r = (await (
+        await fetch(`http://127.0.0.1:${platform.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
+      ).json()) as { data: T; errors?: unknown };
+      expect(r.errors).toBeUndefined();
+      return r.data;
+    };
+    const until = async <T>(query: string, done: (d: T) => boolean): Promise<T> => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const d = await gql<T>(query);
+        if (done(d)) return d;
+        if (Date.now() > deadline) throw new Error(`never true: ${JSON.stringify(d)}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    };
+    try {
+      expect(platform.out()).toContain('demo data seeded');
+      type Datanets = { datanets: { nodes: { id: string; versionCount: number; acceptedCount: number; rejectedCount: number; pendingCount: number; permissioned: boolean }[] } };
+      const q = '{ datanets { nodes { id versionCount acceptedCount rejectedCount pendingCount permissioned } } }';
+      const seeded = await until<Datanets>(q, (d) => d.datanets.nodes.length === 3 && d.datanets.nodes[1]!.versionCount === 2);
+      expect(seeded.datanets.nodes).toEqual([
+        { id: '1', versionCount: 2, acceptedCount: 4, rejectedCount: 1, pendingCount: 1, permissioned: false },
+        { id: '2', versionCount: 2, acceptedCount: 4, rejectedCount: 0, pendingCount: 0, permissioned: false },
+        { id: '3', versionCount: 1, acceptedCount: 2, rejectedCount: 0, pendingCount: 0, permissioned: true },
+      ]);
+      // Every demo file went through the upload path: one signed receipt per contribution.
+      expect(readdirSync(join(dir, 'content', 'refs', 'uploads'), { recursive: true }).filter((f) => String(f).includes('/'))).toHaveLength(12);
+
+      // `tributary contribute` finds the running platform and uploads over HTTP (this process opens no store).
+      const file = join(dir, 'mine.jsonl');
+      writeFileSync(file, '{"prompt":"Why does bread go stale?","completion":"Its starch recrystallises as it cools and dries."}\n');
+      let out = '';
+      const program = registerContributeCommand(new Command().exitOverride(), {
+        env: { TRIBUTARY_DATA_DIR: dir, LOG_LEVEL: 'error' },
+        out: (t) => (out += t),
+        log: () => {},
+      }).parent!;
+      await program.parseAsync(['node', 'tributary', 'contribute', '--datanet', '2', '--file', file]);
+      expect(out).toMatch(/^uploaded mine\.jsonl: 1 prompt-completion rows, content hash 0x[0-9a-f]{64}\ncontribution 13 to datanet 2 with stake 0 OPEN in tx 0x[0-9a-f]{64} \(block \d+\)\n/);
+      await until<{ contributions: { nodes: { id: string; status: string }[] } }>(
+        '{ contributions(datanetId: "2", status: PENDING) { nodes { id status } } }',
+        (d) => d.contributions.nodes.some((n) => n.id === '13'),
+      );
+    } finally {
+      expect(await interrupt(platform.child)).toBe(0);
     }
   });
 });
