@@ -317,7 +317,7 @@ describe('per-day aggregates', () => {
     const claimed = claimedEvents(r, 500, 20, 1);
     await put(store, ...usage, ...claimed);
     await cancel(store, ...usage.slice(-6)); // a reorg the old indexer already handled
-    expect((await migrate(store, CLICKHOUSE_MIGRATIONS)).map((m) => m.id)).toEqual([3]);
+    expect((await migrate(store, CLICKHOUSE_MIGRATIONS.filter((m) => m.id <= 3))).map((m) => m.id)).toEqual([3]);
     const live = usage.slice(0, -6);
     expect(await readUsage(store)).toEqual(usageOracle(live));
     expect(await readClaimsDaily(store)).toEqual(claimsOracle(claimed));
@@ -780,7 +780,7 @@ describe('derived schema', () => {
       store,
       `SELECT table, name, type FROM system.columns
        WHERE database = {db:String} AND NOT startsWith(table, 'ev_') AND table NOT IN ('schema_migrations', 'indexer_status')
-         AND NOT startsWith(table, 'mv_')
+         AND NOT startsWith(table, 'mv_') AND default_kind != 'EPHEMERAL'
        ORDER BY table, position`,
       { db: store.database },
     );
