@@ -22,16 +22,18 @@ import { startIndexer, type Indexer } from '../indexer/index.ts';
 import { contributionsRoute, createApi } from '../api/index.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { startHttpServer, type HealthCheck, type HttpServer } from './server.ts';
+import { startHttpServer, type HealthCheck, type HttpServer, type Route } from './server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { seedDemo, type SeededDatanet } from './demo.ts';
 
 export interface Platform {
   devnet: Devnet;
   ch: ClickHouseStore;
-  pg: OperationalStore;
-  content: FsContentStore;
-  indexer: Indexer;
+  /** Unset when the API is not part of this process (`tributary index`). */
+  pg: OperationalStore | undefined;
+  content: FsContentStore | undefined;
+  /** Unset when the indexer is not part of this process (`tributary api`). */
+  indexer: Indexer | undefined;
   /** What the demo seeded at this start (empty unless the devnet was fresh and the demo on). */
   demo: SeededDatanet[];
   http: HttpServer;
@@ -56,8 +58,22 @@ export function devnetOptions(c: Config, log: Logger, demo = true) {
   };
 }
 
-/** Starts everything; on failure, stops what had started and rethrows. */
-export async function startPlatform(c: Config, log: Logger, opts: { demo: boolean }): Promise<Platform> {
+/**
+ * Which parts run in this process. `up` runs all of them; with a ClickHouse server (and PostgreSQL)
+ * `tributary index` and `tributary api` run the indexer and the API as processes of their own.
+ */
+export interface PlatformParts {
+  indexer: boolean;
+  api: boolean;
+}
+
+/** Starts everything asked for; on failure, stops what had started and rethrows. */
+export async function startPlatform(
+  c: Config,
+  log: Logger,
+  opts: { demo: boolean; parts?: PlatformParts },
+): Promise<Platform> {
+  const parts = opts.parts ?? { indexer: true, api: true };
   mkdirSync(c.dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -72,82 +88,90 @@ export async function startPlatform(c: Config, log: Logger, opts: { demo: boolea
     const applied = await migrate(ch, CLICKHOUSE_MIGRATIONS, { log: (m: string) => log.info(m) });
     log.info(`ClickHouse ready (${ch.embedded ? 'chDB' : 'server'})`, { location: ch.location, migrationsApplied: applied.length });
 
-    const pg = await openPostgres({ url: c.databaseUrl, dataDir: c.dataDir, log: (m: string) => log.info(m) });
-    stops.push(() => pg.close());
-    log.info(`operational store ready (${pg.kind})`);
-
-    // The content store is the truth for uploaded rows; ClickHouse gets whatever it lacks (a crash
-    // between an upload's files and its insert, or a wiped ClickHouse).
-    const content = await openFsContentStore({ root: join(c.dataDir, 'content') });
-    const synced = await syncContentRows(ch.client, content);
-    log.info(`content store ready`, { root: content.root, uploads: synced.uploads, copiedToClickHouse: synced.copied });
-
-    const indexer = startIndexer({
-      rpcUrl: devnet.rpcUrl,
-      deployment: devnet.deployment,
-      clickhouse: ch,
-      finality: c.indexerFinality,
-      log,
-    });
-    stops.push(() => indexer.stop());
-    // An indexer that gives up (e.g. a foreign chain) is an error the operator must see at once.
-    indexer.done.catch((e: unknown) => log.error('the indexer stopped', { error: e instanceof Error ? e.message : String(e) }));
-    const lag = () => {
-      const p = indexer.progress();
-      return p.chainHead === undefined || p.head < 0 ? -1 : Math.max(0, p.chainHead - p.head);
-    };
-
     const checks: HealthCheck[] = [
       { name: 'chain', check: async () => `block ${await devnet.conn.publicClient.getBlockNumber()}` },
       { name: 'clickhouse', check: async () => (await (await ch.client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' })).json()).length === 1 ? 'ok' : 'no answer' },
-      { name: 'postgres', check: async () => (await pg.db.execute(sql`select 1`), 'ok') },
-      {
-        name: 'indexer',
-        check: async () => {
-          const p = indexer.progress();
-          return `indexed to block ${p.head} (final ${p.finalized}), ${lag() < 0 ? 'lag unknown' : `${lag()} blocks behind`}`;
-        },
-      },
     ];
     const metrics = createMetrics();
     metrics.gauge('tributary_chain_head_block', 'Latest block number of the chain', async () => Number(await devnet.conn.publicClient.getBlockNumber()));
-    metrics.gauge('tributary_indexer_height', 'Last block indexed, unfinalized blocks included', () => indexer.progress().head);
-    metrics.gauge('tributary_indexer_finalized_height', 'Last final block committed by the indexer', () => indexer.progress().finalized);
-    metrics.gauge('tributary_indexer_lag_blocks', 'Blocks between the chain head and the indexer (-1: unknown)', lag);
-    metrics.gauge('tributary_indexer_rows_total', 'Event rows written since start', () => indexer.progress().rows);
-    metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => indexer.progress().cancelled);
-    // GraphiQL loads its scripts from a CDN, which an offline machine cannot reach: off by default.
-    const api = createApi({ ch, graphiql: false, onError: (e) => log.error('GraphQL resolver failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) });
+    const routes: Route[] = [];
     const chain = { conn: devnet.conn, deployment: devnet.deployment };
-    const uploads = contributionsRoute(
-      {
-        clickhouse: ch.client,
-        db: pg.db,
-        content,
-        chain,
-        limits: { maxFileBytes: c.uploadMaxBytes, dailyBytes: c.uploadDailyBytes, rows: { maxRowBytes: DEFAULT_ROW_LIMITS.maxRowBytes, maxRows: DEFAULT_ROW_LIMITS.maxRows } },
-      },
-      { onError: (e) => log.error('contribution upload failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) },
-    );
-    const routes = [
-      async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, path: string) => {
+
+    let pg: OperationalStore | undefined;
+    let content: FsContentStore | undefined;
+    if (parts.api) {
+      const store = await openPostgres({ url: c.databaseUrl, dataDir: c.dataDir, log: (m: string) => log.info(m) });
+      pg = store;
+      stops.push(() => store.close());
+      log.info(`operational store ready (${store.kind})`);
+      checks.push({ name: 'postgres', check: async () => (await store.db.execute(sql`select 1`), 'ok') });
+
+      // The content store is the truth for uploaded rows; ClickHouse gets whatever it lacks (a crash
+      // between an upload's files and its insert, or a wiped ClickHouse).
+      content = await openFsContentStore({ root: join(c.dataDir, 'content') });
+      const synced = await syncContentRows(ch.client, content);
+      log.info(`content store ready`, { root: content.root, uploads: synced.uploads, copiedToClickHouse: synced.copied });
+
+      // GraphiQL loads its scripts from a CDN, which an offline machine cannot reach: off by default.
+      const api = createApi({ ch, graphiql: false, onError: (e) => log.error('GraphQL resolver failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) });
+      routes.push(async (req, res, path) => {
         if (path !== '/graphql') return false;
         await api.handle(req, res);
         return true;
-      },
-      uploads,
-    ];
+      });
+      routes.push(
+        contributionsRoute(
+          {
+            clickhouse: ch.client,
+            db: store.db,
+            content,
+            chain,
+            limits: { maxFileBytes: c.uploadMaxBytes, dailyBytes: c.uploadDailyBytes, rows: { maxRowBytes: DEFAULT_ROW_LIMITS.maxRowBytes, maxRows: DEFAULT_ROW_LIMITS.maxRows } },
+          },
+          { onError: (e) => log.error('contribution upload failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) },
+        ),
+      );
+    }
+
+    let indexer: Indexer | undefined;
+    if (parts.indexer) {
+      const ix = startIndexer({ rpcUrl: devnet.rpcUrl, deployment: devnet.deployment, clickhouse: ch, finality: c.indexerFinality, log });
+      indexer = ix;
+      stops.push(() => ix.stop());
+      // An indexer that gives up (e.g. a foreign chain) is an error the operator must see at once.
+      ix.done.catch((e: unknown) => log.error('the indexer stopped', { error: e instanceof Error ? e.message : String(e) }));
+      const lag = () => {
+        const p = ix.progress();
+        return p.chainHead === undefined || p.head < 0 ? -1 : Math.max(0, p.chainHead - p.head);
+      };
+      checks.push({
+        name: 'indexer',
+        check: async () => {
+          const p = ix.progress();
+          return `indexed to block ${p.head} (final ${p.finalized}), ${lag() < 0 ? 'lag unknown' : `${lag()} blocks behind`}`;
+        },
+      });
+      metrics.gauge('tributary_indexer_height', 'Last block indexed, unfinalized blocks included', () => ix.progress().head);
+      metrics.gauge('tributary_indexer_finalized_height', 'Last final block committed by the indexer', () => ix.progress().finalized);
+      metrics.gauge('tributary_indexer_lag_blocks', 'Blocks between the chain head and the indexer (-1: unknown)', lag);
+      metrics.gauge('tributary_indexer_rows_total', 'Event rows written since start', () => ix.progress().rows);
+      metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => ix.progress().cancelled);
+    }
+
     const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics, routes }, c.port);
     stops.push(() => http.close());
 
-    // Other verbs find the running platform through this file and talk to it over HTTP.
-    const portFile = join(c.dataDir, 'up.json');
-    writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
-    stops.push(async () => rmSync(portFile, { force: true }));
+    // Other verbs find the running platform through this file and talk to it over HTTP (uploads) or use
+    // its chain. Only a process with the API announces itself.
+    if (parts.api) {
+      const portFile = join(c.dataDir, 'up.json');
+      writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
+      stops.push(async () => rmSync(portFile, { force: true }));
+    }
 
     // The demo goes through the same HTTP and chain paths a user takes, so it needs everything above.
     let demo: SeededDatanet[] = [];
-    if (opts.demo && devnet.deployed && !c.rpcUrl) {
+    if (opts.demo && parts.api && devnet.deployed && !c.rpcUrl) {
       log.info('fresh devnet: seeding the demo datanets (tributary up --no-demo skips this)');
       demo = await seedDemo({ chain, baseUrl: `http://127.0.0.1:${http.port}`, operator: devnet.deployment.roles.operator, log });
     }

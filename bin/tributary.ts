@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { startPlatform, devnetOptions } from './platform.ts';
+import { startPlatform, devnetOptions, type PlatformParts } from './platform.ts';
 import { startDevnet, TributaryError, type Devnet } from '../contracts/index.ts';
 import { registerContributeCommand } from './commands/contribute.ts';
 import { registerDatanetCommand } from './commands/datanet.ts';
@@ -72,6 +72,14 @@ async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
   await p.stop();
 }
 
+/** One part of the platform as its own process (the chain must already be deployed, or a devnet is started). */
+async function runPart(c: Config, log: Logger, parts: PlatformParts) {
+  const p = await startPlatform(c, log, { demo: false, parts });
+  log.info(`${parts.indexer ? 'indexer' : 'API'} is up: http://127.0.0.1:${p.http.port}/healthz`, { dataDir: c.dataDir });
+  await untilSignal(log);
+  await p.stop();
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -97,8 +105,20 @@ export function buildProgram(): Command {
       await runDevnet(c, createLogger(c.logLevel));
     });
 
-  program.command('index').description('index contract events into ClickHouse (issue #3)').action(later('index', 3));
-  program.command('api').description('serve GraphQL, uploads and proofs (issue #3)').action(later('api', 3));
+  program
+    .command('index')
+    .description('only the indexer: copy contract events into ClickHouse (with CLICKHOUSE_URL, beside a separate `tributary api`)')
+    .action(async () => {
+      const c = loadConfig();
+      await runPart(c, createLogger(c.logLevel), { indexer: true, api: false });
+    });
+  program
+    .command('api')
+    .description('only the API: GraphQL and contribution uploads (with CLICKHOUSE_URL and DATABASE_URL, beside a separate `tributary index`)')
+    .action(async () => {
+      const c = loadConfig();
+      await runPart(c, createLogger(c.logLevel), { indexer: false, api: true });
+    });
   program.command('serve').description('serve LoRA adapters over the OpenAI-compatible API (issue #4)').action(later('serve', 4));
   program
     .command('train')

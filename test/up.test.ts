@@ -24,8 +24,8 @@ const alive = (pid: number) => {
   }
 };
 
-async function up(args = ['--no-demo']): Promise<{ child: ChildProcess; out: () => string; port: number }> {
-  const child = spawn(process.execPath, ['bin/tributary.mjs', 'up', ...args], {
+async function up(args = ['--no-demo'], verb = 'up', ready = 'Tributary is up'): Promise<{ child: ChildProcess; out: () => string; port: number }> {
+  const child = spawn(process.execPath, ['bin/tributary.mjs', verb, ...args], {
     env: { ...process.env, TRIBUTARY_DATA_DIR: dir, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -33,11 +33,11 @@ async function up(args = ['--no-demo']): Promise<{ child: ChildProcess; out: () 
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
   const deadline = Date.now() + 90_000;
-  while (!out.includes('Tributary is up')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`up did not start:\n${out}`);
+  while (!out.includes(ready)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${verb} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const { port } = JSON.parse(readFileSync(join(dir, 'up.json'), 'utf8')) as { port: number };
+  const port = Number(/http:\/\/127\.0\.0\.1:(\d+)\/healthz/.exec(out)![1]);
   return { child, out: () => out, port };
 }
 
@@ -175,6 +175,32 @@ describe('tributary up', () => {
       );
     } finally {
       expect(await interrupt(platform.child)).toBe(0);
+    }
+  });
+
+  it('runs the indexer alone (`tributary index`) and the API alone (`tributary api`)', async () => {
+    const health = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string; checks: Record<string, unknown> };
+    const indexer = await up([], 'index', 'indexer is up');
+    try {
+      const h = await health(indexer.port);
+      expect(h.status).toBe('ok');
+      expect(Object.keys(h.checks).sort()).toEqual(['chain', 'clickhouse', 'indexer']);
+      expect((await fetch(`http://127.0.0.1:${indexer.port}/graphql`)).status).toBe(404);
+      expect(existsSync(join(dir, 'up.json'))).toBe(false);
+    } finally {
+      expect(await interrupt(indexer.child)).toBe(0);
+    }
+    // Embedded stores allow one process per data dir, so here they run one after the other.
+    const api = await up([], 'api', 'API is up');
+    try {
+      const h = await health(api.port);
+      expect(Object.keys(h.checks).sort()).toEqual(['chain', 'clickhouse', 'postgres']);
+      const r = (await (
+        await fetch(`http://127.0.0.1:${api.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ datanets { totalCount } }"}' })
+      ).json()) as { data: { datanets: { totalCount: number } } };
+      expect(r.data.datanets.totalCount).toBe(0);
+    } finally {
+      expect(await interrupt(api.child)).toBe(0);
     }
   });
 });
