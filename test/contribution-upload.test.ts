@@ -42,6 +42,7 @@ import { startIndexer, SILENT_LOGGER, type Indexer } from '../indexer/index.ts';
 import { contributionsRoute } from '../api/contributions/route.ts';
 import { uploadTypedData } from '../api/contributions/uploadSignature.ts';
 import type { UploadContext } from '../api/contributions/uploadContribution.ts';
+import { createApi } from '../api/index.ts';
 
 const OWNER = ANVIL_KEYS[7];
 const ALICE = ANVIL_KEYS[5];
@@ -230,6 +231,34 @@ describe('POST /datanets/{id}/contributions', () => {
     expect(bobRows).toEqual([
       { text: 'Kelp grows fast.', owned: true, owner: bobId.toString() },
       { text: 'Barnacles close at low tide.', owned: false, owner: aliceId.toString() },
+    ]);
+  });
+
+  it('serves the flags in GraphQL: each contribution with its content and rows', async () => {
+    const api = createApi({ ch });
+    const res = await api.fetch(
+      new Request('http://x/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: `{ contributions(datanetId: "${datanetId}") { nodes { id content { rowsPresent rowCount ownedRows copiedRows filename shape }
+                    rows(first: 1, after: null) { totalCount nodes { rowIndex text prompt owned ownerContributionId } } } } }`,
+        }),
+      }),
+    );
+    const { data, errors } = (await res.json()) as { data: { contributions: { nodes: unknown[] } }; errors?: unknown };
+    expect(errors).toBeUndefined();
+    expect(data.contributions.nodes).toEqual([
+      {
+        id: aliceId.toString(),
+        content: { rowsPresent: true, rowCount: 3, ownedRows: 3, copiedRows: 0, filename: 'tides.txt', shape: 'text' },
+        rows: { totalCount: 3, nodes: [{ rowIndex: 0, text: 'Tides rise twice a day.', prompt: null, owned: true, ownerContributionId: aliceId.toString() }] },
+      },
+      {
+        id: (aliceId + 1n).toString(),
+        content: { rowsPresent: true, rowCount: 2, ownedRows: 1, copiedRows: 1, filename: 'rows.txt', shape: 'text' },
+        rows: { totalCount: 2, nodes: [{ rowIndex: 0, text: 'Kelp grows fast.', prompt: null, owned: true, ownerContributionId: (aliceId + 1n).toString() }] },
+      },
     ]);
   });
 

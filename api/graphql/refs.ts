@@ -6,6 +6,7 @@ import type { Builder } from './builder.ts';
 import { createDatanetRef } from './types/datanet.ts';
 import { createDatanetVersionRef } from './types/datanetVersion.ts';
 import { createContributionRef, createContributionStatusEnum } from './types/contribution.ts';
+import { createContributionContentRef, createDatanetRowRef } from './types/contributionContent.ts';
 import { createModelRef } from './types/model.ts';
 import { createModelVersionRef } from './types/modelVersion.ts';
 import { createTrainingRunRef, createTrainingRunDatanetVersionRef } from './types/trainingRun.ts';
@@ -20,6 +21,8 @@ export function createRefs(builder: Builder) {
     Datanet: createDatanetRef(builder),
     DatanetVersion: createDatanetVersionRef(builder),
     Contribution: createContributionRef(builder),
+    ContributionContent: createContributionContentRef(builder),
+    DatanetRow: createDatanetRowRef(builder),
     Model: createModelRef(builder),
     ModelVersion: createModelVersionRef(builder),
     TrainingRun: createTrainingRunRef(builder),
@@ -50,6 +53,7 @@ export function createRefs(builder: Builder) {
     DatanetConnection: connection(nodes.Datanet, 'DatanetConnection', 'datanets'),
     DatanetVersionConnection: connection(nodes.DatanetVersion, 'DatanetVersionConnection', 'datanet versions'),
     ContributionConnection: connection(nodes.Contribution, 'ContributionConnection', 'contributions'),
+    DatanetRowConnection: connection(nodes.DatanetRow, 'DatanetRowConnection', 'rows'),
     ModelConnection: connection(nodes.Model, 'ModelConnection', 'models'),
     ModelVersionConnection: connection(nodes.ModelVersion, 'ModelVersionConnection', 'model versions'),
     TrainingRunConnection: connection(nodes.TrainingRun, 'TrainingRunConnection', 'training runs'),

@@ -6,6 +6,7 @@ import { createRefs } from './refs.ts';
 import { defineScalars } from './scalars.ts';
 import { implementClaim } from './types/claim.ts';
 import { implementContribution } from './types/contribution.ts';
+import { implementContributionContent } from './types/contributionContent.ts';
 import { implementContributor } from './types/contributor.ts';
 import { implementDatanet } from './types/datanet.ts';
 import { implementDatanetVersion } from './types/datanetVersion.ts';
@@ -25,6 +26,7 @@ export function buildSchema(): GraphQLSchema {
     implementDatanet,
     implementDatanetVersion,
     implementContribution,
+    implementContributionContent,
     implementModel,
     implementModelVersion,
     implementTrainingRun,

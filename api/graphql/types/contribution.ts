@@ -6,6 +6,7 @@ import { connectionComplexity } from '../pagination.ts';
 import type { Refs } from '../refs.ts';
 import { toInt } from '../rows.ts';
 import { parseId } from '../scalars.ts';
+import type { DatanetRowRow } from './contributionContent.ts';
 
 export interface ContributionRow {
   contribution_id: string;
@@ -78,6 +79,25 @@ export function implementContribution(builder: Builder, refs: Refs): void {
       submittedBlock: t.expose('submitted_block', { type: 'BigInt', description: 'Block of the ContributionSubmitted event.' }),
       submittedAt: t.expose('submitted_at', { type: 'DateTime', description: 'Its block time.' }),
       submittedTx: t.expose('submitted_tx', { type: 'Bytes32', description: 'Its transaction.' }),
+      content: t.field({
+        type: refs.ContributionContent,
+        description: 'Its uploaded rows: present or missing (flagged), owned or copied.',
+        resolve: (c) => c.contribution_id,
+      }),
+      rows: t.connection(
+        {
+          type: refs.DatanetRow,
+          description: 'Its uploaded rows in file order (none when its rows are missing).',
+          complexity: connectionComplexity,
+          resolve: (c, args, ctx) =>
+            relationConnection<DatanetRowRow>(ctx, args, {
+              relation: 'datanet_rows',
+              filters: [filters.uint('contribution_id', 'contributionId', BigInt(c.contribution_id))],
+              orderBy: 'row_index',
+            }),
+        },
+        refs.DatanetRowConnection,
+      ),
     }),
   });
 
