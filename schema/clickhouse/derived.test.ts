@@ -10,6 +10,7 @@ import { eventRowTsv, eventTable, insertEventRows, type ContractEvent, type Even
 import { migrate, migrationChecksum } from './migrate.ts';
 import { CLICKHOUSE_MIGRATIONS } from './migrations/index.ts';
 import { m0003 } from './migrations/0003_derived.ts';
+import { m0004 } from './migrations/0004_content.ts';
 
 // chDB binds one data dir per process, so the tests share one dir; each test migrates a database of
 // its own, so that the views, which read whole tables, see only that test's events.
@@ -826,6 +827,11 @@ describe('derived schema', () => {
     expect(m0003.id).toBe(3);
     expect(CLICKHOUSE_MIGRATIONS.find((m) => m.id === 3)).toBe(m0003);
     expect(migrationChecksum(m0003)).toBe('4a1503675c078338d2f210788f54ba3e20fa83d7a75b7cb583b686526821de15');
+  });
+
+  it('pins migration 4', () => {
+    expect(CLICKHOUSE_MIGRATIONS.find((m) => m.id === 4)).toBe(m0004);
+    expect(migrationChecksum(m0004)).toBe('d6322f3f59919ded6556b2e3dd78dcd4c1f083d918aa47ed8156b679b83ffeec');
   });
 
   it('writes select lists that print binary columns as 0x-hex and refuses unknown names', () => {
