@@ -8,6 +8,7 @@ import { ANVIL_KEYS, ChainError, DatanetRegistryAbi, createDatanet, manifestPath
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { openChainSession, runningChain } from './chainSession.ts';
+import { startTestDevnet } from '../contracts/testing/devnet.ts';
 
 const REMOTE_KEYS = {
   DEPLOYER_KEY: ANVIL_KEYS[0],
@@ -31,16 +32,7 @@ const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid;
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'tributary-session-'));
-  devnet = await startDevnet({
-    dataDir: join(base, 'chain'),
-    deployerKey: ANVIL_KEYS[0],
-    operatorKey: ANVIL_KEYS[1],
-    attributorKey: ANVIL_KEYS[2],
-    signerKeys: [ANVIL_KEYS[2], ANVIL_KEYS[3]],
-    signerThreshold: 2,
-    epochSeconds: 3600,
-    disputeWindowSeconds: 600,
-  });
+  devnet = await startTestDevnet(join(base, 'chain'));
 });
 
 afterAll(async () => {

@@ -20,7 +20,7 @@ import {
 import { privateKeyToAddress } from 'viem/accounts';
 import { ANVIL_KEYS } from './anvilKeys.ts';
 import { DatanetRegistryAbi, OpenTokenAbi } from './generated/artifacts.ts';
-import { startDevnet, type Devnet } from './devnet.ts';
+import type { Devnet } from './devnet.ts';
 import { connectChain } from './client.ts';
 import { ContractRevertError } from './revertMessage.ts';
 import {
@@ -37,6 +37,7 @@ import {
   setCurator,
   type ChainContext,
 } from './datanetOps.ts';
+import { startTestDevnet } from './testing/devnet.ts';
 
 const K = {
   owner: ANVIL_KEYS[7],
@@ -56,16 +57,7 @@ let ctx: ChainContext;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tributary-datanet-ops-'));
-  devnet = await startDevnet({
-    dataDir: dir,
-    deployerKey: ANVIL_KEYS[0],
-    operatorKey: ANVIL_KEYS[1],
-    attributorKey: ANVIL_KEYS[2],
-    signerKeys: [ANVIL_KEYS[2], ANVIL_KEYS[3]],
-    signerThreshold: 2,
-    epochSeconds: 3600,
-    disputeWindowSeconds: 600,
-  });
+  devnet = await startTestDevnet(dir);
   ctx = devnet;
 });
 

@@ -18,7 +18,6 @@ import {
   createDatanet,
   publishVersion,
   reviewContribution,
-  startDevnet,
   type Devnet,
 } from '../contracts/index.ts';
 import {
@@ -43,6 +42,7 @@ import { contributionsRoute } from '../api/contributions/route.ts';
 import { uploadTypedData } from '../api/contributions/uploadSignature.ts';
 import type { UploadContext } from '../api/contributions/uploadContribution.ts';
 import { createApi } from '../api/index.ts';
+import { startTestDevnet } from '../contracts/testing/devnet.ts';
 
 const OWNER = ANVIL_KEYS[7];
 const ALICE = ANVIL_KEYS[5];
@@ -67,17 +67,7 @@ const MAX_FILE = 2048;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tributary-upload-'));
-  devnet = await startDevnet({
-    dataDir: dir,
-    deployerKey: ANVIL_KEYS[0],
-    operatorKey: ANVIL_KEYS[1],
-    attributorKey: ANVIL_KEYS[2],
-    signerKeys: [ANVIL_KEYS[2], ANVIL_KEYS[3]],
-    signerThreshold: 2,
-    epochSeconds: 3600,
-    disputeWindowSeconds: 600,
-    demo: true,
-  });
+  devnet = await startTestDevnet(dir, { demo: true });
   ch = await openClickHouse({ dataDir: dir });
   await migrate(ch, CLICKHOUSE_MIGRATIONS);
   pg = await openPostgres({ dataDir: dir });

@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseEther, parseEventLogs, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
-import { ANVIL_KEYS, DatanetRegistryAbi, createDatanet, startDevnet, type Devnet } from '../../contracts/index.ts';
+import { ANVIL_KEYS, DatanetRegistryAbi, createDatanet, type Devnet } from '../../contracts/index.ts';
+import { remoteChainEnv } from '../testing/remoteEnv.ts';
 import { contentHash, loadUpload, openFsContentStore, parseRows, rowHash } from '../../schema/index.ts';
 import { ConfigError } from '../config.ts';
 import { registerContributeCommand } from './contribute.ts';
+import { startTestDevnet } from '../../contracts/testing/devnet.ts';
 
 const ALICE = ANVIL_KEYS[5];
 let base: string;
@@ -23,27 +25,8 @@ let datanetId: bigint;
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'tributary-contribute-cli-'));
   dataDir = join(base, 'data');
-  devnet = await startDevnet({
-    dataDir,
-    deployerKey: ANVIL_KEYS[0],
-    operatorKey: ANVIL_KEYS[1],
-    attributorKey: ANVIL_KEYS[2],
-    signerKeys: [ANVIL_KEYS[2], ANVIL_KEYS[3]],
-    signerThreshold: 2,
-    epochSeconds: 3600,
-    disputeWindowSeconds: 600,
-    demo: true,
-  });
-  env = {
-    TRIBUTARY_DATA_DIR: dataDir,
-    RPC_URL: devnet.rpcUrl,
-    DEPLOYER_KEY: ANVIL_KEYS[0],
-    OPERATOR_KEY: ANVIL_KEYS[1],
-    ATTRIBUTOR_KEY: ANVIL_KEYS[2],
-    SIGNER_KEYS: `${ANVIL_KEYS[2]},${ANVIL_KEYS[3]}`,
-    CONTRIBUTOR_KEY: ALICE,
-    LOG_LEVEL: 'error',
-  };
+  devnet = await startTestDevnet(dataDir, { demo: true });
+  env = remoteChainEnv(devnet, dataDir, { CONTRIBUTOR_KEY: ALICE });
   datanetId = (
     await createDatanet(devnet, { key: ANVIL_KEYS[7], metadataURI: 'data:,x', modality: 'text', license: 'CC0', requiredStake: parseEther('2'), permissioned: false })
   ).datanetId;

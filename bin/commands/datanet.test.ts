@@ -20,6 +20,8 @@ import {
 } from '../../contracts/index.ts';
 import { datanetVersionRoot } from '../../schema/index.ts';
 import { registerDatanetCommand } from './datanet.ts';
+import { remoteChainEnv } from '../testing/remoteEnv.ts';
+import { startTestDevnet } from '../../contracts/testing/devnet.ts';
 
 const K = { owner: ANVIL_KEYS[7], curator: ANVIL_KEYS[6], alice: ANVIL_KEYS[5], bob: ANVIL_KEYS[8], stranger: ANVIL_KEYS[4] };
 const addr = (k: Hex) => privateKeyToAddress(k);
@@ -32,28 +34,9 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'tributary-datanet-cli-'));
-  devnet = await startDevnet({
-    dataDir: join(base, 'chain'),
-    deployerKey: ANVIL_KEYS[0],
-    operatorKey: ANVIL_KEYS[1],
-    attributorKey: ANVIL_KEYS[2],
-    signerKeys: [ANVIL_KEYS[2], ANVIL_KEYS[3]],
-    signerThreshold: 2,
-    epochSeconds: 3600,
-    disputeWindowSeconds: 600,
-  });
+  devnet = await startTestDevnet(join(base, 'chain'));
   // A remote chain as far as the CLI knows: RPC_URL and every key given explicitly.
-  env = {
-    TRIBUTARY_DATA_DIR: join(base, 'chain'),
-    RPC_URL: devnet.rpcUrl,
-    DEPLOYER_KEY: ANVIL_KEYS[0],
-    OPERATOR_KEY: ANVIL_KEYS[1],
-    ATTRIBUTOR_KEY: ANVIL_KEYS[2],
-    SIGNER_KEYS: `${ANVIL_KEYS[2]},${ANVIL_KEYS[3]}`,
-    OWNER_KEY: K.owner,
-    CURATOR_KEY: K.curator,
-    LOG_LEVEL: 'error',
-  };
+  env = remoteChainEnv(devnet, join(base, 'chain'), { OWNER_KEY: K.owner, CURATOR_KEY: K.curator });
 });
 
 afterAll(async () => {

@@ -59,6 +59,15 @@ const CLAIM_SUMS: DerivedColumn[] = [
   col('claim_count', 'Int64', 'claims that day'),
 ];
 
+/** A row's shape and fields, by shape ('' where a shape has no such field). */
+const ROW_FIELDS: DerivedColumn[] = [
+  col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
+  col('text', 'String', "the text ('' for prompt-completion rows)"),
+  col('prompt', 'String', "the prompt ('' unless prompt-completion)"),
+  col('completion', 'String', "the completion ('' unless prompt-completion)"),
+  col('label', 'String', "the label ('' unless text-label)"),
+];
+
 /** Every relation migrations 3 and 4 create, except the materialized views that feed the aggregates. */
 export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
   {
@@ -390,11 +399,7 @@ export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
       bin('content_hash', HASH, 'the content hash the row belongs to'),
       col('row_index', 'UInt32', 'position in the file, from 0'),
       bin('row_hash', HASH, "keccak256 of the row's canonical encoding"),
-      col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
-      col('text', 'String', "the text ('' for prompt-completion rows)"),
-      col('prompt', 'String', "the prompt ('' unless prompt-completion)"),
-      col('completion', 'String', "the completion ('' unless prompt-completion)"),
-      col('label', 'String', "the label ('' unless text-label)"),
+      ...ROW_FIELDS,
     ],
   },
   {
@@ -440,11 +445,7 @@ export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
       col('contribution_id', 'UInt256', 'the contribution'),
       col('row_index', 'UInt32', 'position in the contributed file, from 0'),
       bin('row_hash', HASH, "keccak256 of the row's canonical encoding"),
-      col('shape', 'LowCardinality(String)', "'text', 'prompt-completion' or 'text-label'"),
-      col('text', 'String', "the text ('' for prompt-completion rows)"),
-      col('prompt', 'String', "the prompt ('' unless prompt-completion)"),
-      col('completion', 'String', "the completion ('' unless prompt-completion)"),
-      col('label', 'String', "the label ('' unless text-label)"),
+      ...ROW_FIELDS,
       bin('contributor', ADDRESS, 'who contributed it'),
       col('status', 'String', "the contribution's review status"),
       col('owned', 'Bool', 'true: this contribution owns the row and it can earn; false: an earlier copy owns it (flagged)'),
