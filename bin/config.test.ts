@@ -21,6 +21,20 @@ describe('loadConfig()', () => {
     expect(c.disputeWindowSeconds).toBe(600);
   });
 
+  it('gives the user verbs demo keys on the devnet only, and takes upload limits', () => {
+    const dev = loadConfig({});
+    expect([dev.ownerKey, dev.curatorKey, dev.contributorKey]).toEqual([ANVIL_KEYS[7], ANVIL_KEYS[7], ANVIL_KEYS[5]]);
+    expect([dev.uploadMaxBytes, dev.uploadDailyBytes]).toEqual([10 * 1024 * 1024, 10 * 1024 * 1024]);
+    const remote = { RPC_URL: 'http://127.0.0.1:8545', DEPLOYER_KEY: KEY, OPERATOR_KEY: KEY, ATTRIBUTOR_KEY: KEY, SIGNER_KEYS: KEY };
+    const r = loadConfig(remote);
+    expect([r.ownerKey, r.curatorKey, r.contributorKey]).toEqual([undefined, undefined, undefined]);
+    const owner = `0x${'22'.repeat(32)}`;
+    expect(loadConfig({ ...remote, OWNER_KEY: owner }).curatorKey).toBe(owner); // the owner may curate
+    const c = loadConfig({ UPLOAD_MAX_BYTES: '1024', UPLOAD_DAILY_BYTES: '4096', CONTRIBUTOR_KEY: owner });
+    expect([c.uploadMaxBytes, c.uploadDailyBytes, c.contributorKey]).toEqual([1024, 4096, owner]);
+    expect(() => loadConfig({ UPLOAD_DAILY_BYTES: '-5' })).toThrow(ConfigError);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', RPC_URL: '  ' }).port).toBe(4000);
   });
