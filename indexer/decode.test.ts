@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeAbiParameters, encodeEventTopics, getAbiItem, toHex, type Abi, type AbiEvent, type AbiParameter, type Hex } from 'viem';
 import { artifacts, CONTRACT_NAMES, type ContractName } from '../contracts/index.ts';
 import { EVENT_TABLES, eventRowTsv, eventTable, type EventTable, type LogPosition } from '../schema/index.ts';
-import { createLogDecoder, viemReader, wordReader } from './decode.ts';
+import { createLogDecoder, fieldsWriter, viemReader, wordReader } from './decode.ts';
 import { IndexerError, UnknownEventError } from './errors.ts';
 
 // A small deterministic generator, so a failure reproduces.
@@ -70,6 +70,35 @@ describe('log decoding', () => {
         const expected = reference(topics, data).map((v, k) => (table.params[k]!.abiType.startsWith('address') ? lower(v) : v));
         expect(eventRowTsv(table, position, fast!(topics, data)), table.table).toBe(eventRowTsv(table, position, expected));
       }
+    }
+  });
+
+  it('writes every event table’s row byte for byte as eventRowTsv() writes viem’s decoded values', () => {
+    const contracts = Object.fromEntries(CONTRACT_NAMES.map((n, i) => [n, `0x${(i + 1).toString(16).padStart(40, '0')}`])) as Record<ContractName, string>;
+    const decode = createLogDecoder(contracts);
+    const block = { height: 7, hash: position.blockHash, timestamp: position.timestampMs };
+    for (const table of EVENT_TABLES) {
+      const reference = viemReader(table);
+      for (let i = 0; i < 12; i++) {
+        const args = Object.fromEntries(table.params.map((p, k) => [p.param, randomValue(p.abiType, i + k)]));
+        const { topics, data } = encodeLog(table, args);
+        const expected = reference(topics, data).map((v, k) => (table.params[k]!.abiType.startsWith('address') ? lower(v) : v));
+        const log = { address: contracts[table.contract], topics, data, logIndex: position.logIndex, transactionHash: position.transactionHash };
+        expect(decode(log, block)?.line, table.table).toBe(eventRowTsv(table, { ...position, address: log.address as Hex }, expected));
+      }
+    }
+  });
+
+  it('prints integers exactly on both sides of the parseInt fast path (2^52)', () => {
+    const table = eventTable('InferenceRouter', 'InferenceSettled');
+    const write = fieldsWriter(table);
+    for (const fee of [0n, 1n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 53n + 1n, 10n ** 18n + 7n, 2n ** 256n - 1n]) {
+      const args = Object.fromEntries(table.params.map((p, k) => [p.param, randomValue(p.abiType, k)]));
+      args.fee = fee;
+      const { topics, data } = encodeLog(table, args);
+      const fields: string[] = [];
+      write(topics, data, fields);
+      expect(fields[table.params.findIndex((p) => p.param === 'fee')]).toBe(fee.toString());
     }
   });
 

@@ -3,10 +3,16 @@
 // and data, per event table, instead of through viem's decodeEventLog (~45 µs a log): the shapes our
 // events use are few (integers, addresses, bools, fixed bytes, bytes, strings and arrays of them).
 // An event with any other shape (tuples, fixed arrays of dynamic values) falls back to viem.
-// decode.test.ts checks the two decoders against each other on every event table.
+//
+// The hot shapes (integers, addresses, fixed bytes, bools) go from the word to the TSV field without
+// an intermediate value: a uint below 2^52 is printed from parseInt, not BigInt; an address or bytesN
+// is a slice of the hex. The columns of the block (number, hash, time) are formatted once per block.
+// The line is byte for byte what eventRowTsv() writes for viem's decoded values (decode.test.ts checks
+// that for every event table); anything the fast path cannot vouch for goes through eventRowTsv(),
+// which throws its own error.
 import { decodeEventLog, type AbiEvent, type Hex } from 'viem';
 import { artifacts, CONTRACT_NAMES, type ContractName } from '../contracts/index.ts';
-import { EVENT_TABLES, eventRowTsv, eventTableByTopic, type EventTable } from '../schema/index.ts';
+import { EVENT_TABLES, eventRowTsv, tsvDateTime64, type EventTable } from '../schema/index.ts';
 import { IndexerError, UnknownEventError } from './errors.ts';
 
 /** A log as Subsquid delivers it (and as eth_getLogs returns it, numbers aside). */
@@ -35,48 +41,196 @@ export interface DecodedRow {
 /** Decodes one log into its event table's row; undefined for a log of another contract. */
 export type LogDecoder = (log: RawLog, block: RawBlock) => DecodedRow | undefined;
 
+/** Rows of one event table: TSV lines, concatenated. */
+export interface TableRows {
+  table: EventTable;
+  text: string;
+  rows: number;
+}
+
+/** The rows of a block's logs, one TableRows per event table, in the order the tables first appear. */
+export function blockRows(logs: readonly RawLog[], block: RawBlock, decode: LogDecoder): TableRows[] {
+  const lines = new Map<EventTable, string[]>();
+  for (const log of logs) {
+    const row = decode(log, block);
+    if (!row) continue;
+    const list = lines.get(row.table);
+    if (list) list.push(row.line);
+    else lines.set(row.table, [row.line]);
+  }
+  // Joined: one flat string per table, so the parsed logs die young instead of being kept (and copied
+  // by every scavenge) while the rows wait for their insert.
+  return [...lines].map(([table, list]) => ({ table, text: list.join(''), rows: list.length }));
+}
+
 /** Reads the arguments of one event from its topics and data, in ABI order. */
 export type ArgsReader = (topics: readonly string[], data: string) => unknown[];
 
 /** A decoder for the logs of `contracts` (the deployment's addresses by contract name). */
 export function createLogDecoder(contracts: Readonly<Record<ContractName, string>>): LogDecoder {
-  const byAddress = new Map<string, ContractName>();
-  for (const name of CONTRACT_NAMES) byAddress.set(contracts[name].toLowerCase(), name);
-  const readers = new Map<EventTable, ArgsReader>(EVENT_TABLES.map((t) => [t, argsReader(t)]));
+  const byAddress = new Map<string, { contract: ContractName; tables: Map<string, EventTable> }>();
+  for (const name of CONTRACT_NAMES) {
+    const tables = new Map(EVENT_TABLES.filter((t) => t.contract === name).map((t) => [t.topic0.toLowerCase(), t]));
+    byAddress.set(contracts[name].toLowerCase(), { contract: name, tables });
+  }
+  const writers = new Map<EventTable, FieldsWriter>(EVENT_TABLES.map((t) => [t, fieldsWriter(t)]));
+  // The block columns of the last block seen ('' when they need eventRowTsv's checks).
+  let lastBlock: RawBlock | undefined;
+  let blockColumns = '';
   return (log, block) => {
-    const contract = byAddress.get(log.address.toLowerCase());
-    if (!contract) return undefined;
+    const known = byAddress.get(log.address.toLowerCase());
+    if (!known) return undefined;
     const topic0 = log.topics[0];
-    const table = topic0 === undefined ? undefined : eventTableByTopic(contract, topic0 as Hex);
+    const table = topic0 === undefined ? undefined : known.tables.get(topic0.toLowerCase());
     if (!table) {
       throw new UnknownEventError(
-        `${contract} at ${log.address} emitted a log (block ${block.height}, log index ${log.logIndex}) whose first topic ${topic0 ?? '(none)'} is no event of its ABI`,
+        `${known.contract} at ${log.address} emitted a log (block ${block.height}, log index ${log.logIndex}) whose first topic ${topic0 ?? '(none)'} is no event of its ABI`,
         { details: 'the deployed code and contracts/generated/artifacts.ts disagree: redeploy, or rebuild the artifacts and add a migration; retrying will not help' },
       );
     }
-    let args: unknown[];
+    if (block !== lastBlock) {
+      lastBlock = block;
+      blockColumns = positionOk(block) ? `${block.height}\t${block.hash.slice(2)}\t${tsvDateTime64(block.timestamp)}` : '';
+    }
+    // One join makes the line a flat string: built by `+`, it would be a tree of small pieces that costs
+    // more to flatten later than the decoding itself, and keeps the log's whole data string alive.
+    const parts = [blockColumns, String(log.logIndex), log.transactionHash.slice(2), log.address.slice(2)];
     try {
-      args = readers.get(table)!(log.topics, log.data);
+      writers.get(table)!(log.topics, log.data, parts);
     } catch (err) {
       throw new IndexerError(`cannot decode ${table.contract}.${table.event} at block ${block.height}, log index ${log.logIndex}`, {
         details: `${err instanceof Error ? err.message : String(err)}; the log does not match the ABI, retrying will not help`,
         cause: err,
       });
     }
-    const line = eventRowTsv(
-      table,
-      {
-        blockNumber: block.height,
-        blockHash: block.hash as Hex,
-        timestampMs: block.timestamp,
-        logIndex: log.logIndex,
-        transactionHash: log.transactionHash as Hex,
-        address: log.address as Hex,
-      },
-      args,
-    );
-    return { table, line };
+    if (blockColumns === '' || !logOk(log)) {
+      // The slow path: eventRowTsv checks every position column, throwing a RowEncodingError naming a bad one.
+      return { table, line: eventRowTsv(table, positionOf(log, block), argsReader(table)(log.topics, log.data)) };
+    }
+    parts.push('1\n');
+    return { table, line: parts.join('\t') };
   };
+}
+
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function positionOk(block: RawBlock): boolean {
+  return Number.isSafeInteger(block.height) && block.height >= 0 && HASH.test(block.hash) && Number.isSafeInteger(block.timestamp) && block.timestamp >= 0;
+}
+
+function logOk(log: RawLog): boolean {
+  return Number.isSafeInteger(log.logIndex) && log.logIndex >= 0 && log.logIndex < 2 ** 32 && HASH.test(log.transactionHash) && ADDRESS.test(log.address);
+}
+
+function positionOf(log: RawLog, block: RawBlock) {
+  return {
+    blockNumber: block.height,
+    blockHash: block.hash as Hex,
+    timestampMs: block.timestamp,
+    logIndex: log.logIndex,
+    transactionHash: log.transactionHash as Hex,
+    address: log.address as Hex,
+  };
+}
+
+/** Appends the parameter fields of one event's row (TSV fields) to `out`, from its topics and data. */
+export type FieldsWriter = (topics: readonly string[], data: string, out: string[]) => void;
+
+/**
+ * The fields writer for `table`: straight from the words for the hot shapes, through the word reader's
+ * values and the column codecs for the others, and through viem when the word reader cannot read the event.
+ */
+export function fieldsWriter(table: EventTable): FieldsWriter {
+  const reader = wordReader(table);
+  if (!reader) {
+    const viem = viemReader(table);
+    return (topics, data, out) => {
+      const args = viem(topics, data);
+      table.params.forEach((p, i) => out.push(p.toTsv(args[i])));
+    };
+  }
+  const writers: ((topics: readonly string[], hex: string) => string)[] = [];
+  let topic = 1;
+  let head = 0;
+  for (const p of table.params) {
+    const dynamic = /^(string|bytes)$|\]$|^tuple/.test(p.abiType);
+    if (p.indexed) {
+      const t = topic++;
+      // Indexed dynamic values arrive as their keccak256: the topic itself (bytes32).
+      const field = wordField(dynamic ? 'bytes32' : p.abiType)!;
+      writers.push((topics) => {
+        const word = topics[t];
+        if (word === undefined || !HASH.test(word)) throw new Error(`topic ${t} is missing or not 32 bytes of hex`);
+        return field(word.slice(2));
+      });
+      continue;
+    }
+    const at = head; // bytes into the data's head
+    const field = wordField(p.abiType);
+    head += headBytesOf(p.abiType);
+    if (field) {
+      writers.push((_topics, hex) => field(hex.slice(at * 2, at * 2 + 64)));
+    } else {
+      // Dynamic values and arrays: read the value, then write it with the column's codec.
+      const read = shapeOf(p.abiType)!.read;
+      writers.push((_topics, hex) => p.toTsv(read(hex, 0, at)));
+    }
+  }
+  const minBytes = head;
+  return (topics, data, out) => {
+    if (!DATA.test(data)) throw new Error('data is not 0x-prefixed hex of whole bytes');
+    const hex = data.slice(2);
+    if (hex.length < minBytes * 2) throw new Error(`data has ${hex.length / 2} bytes, the event needs at least ${minBytes}`);
+    for (let i = 0; i < writers.length; i++) out.push(writers[i]!(topics, hex));
+  };
+}
+
+const DATA = /^0x(?:[0-9a-fA-F]{2})*$/;
+const ZEROS = '0'.repeat(64);
+/** Words starting with this many zeros hold a value below 2^52: parseInt prints it exactly. */
+const SMALL_PREFIX = ZEROS.slice(0, 51);
+
+/** The TSV field of a uint word (64 hex digits): its decimal value. */
+function uintField(word: string): string {
+  return word.startsWith(SMALL_PREFIX) ? String(parseInt(word.slice(51), 16)) : BigInt(`0x${word}`).toString();
+}
+
+/** Bytes a parameter takes in the head of the data: 32, or 32 × k for a static T[k]. */
+function headBytesOf(type: string): number {
+  return shapeOf(type)?.headBytes ?? 32;
+}
+
+/** Word → TSV field for the static scalar types, or undefined for the others. */
+function wordField(type: string): ((word: string) => string) | undefined {
+  const int = /^(u?)int(\d*)$/.exec(type);
+  if (int) {
+    const bits = int[2] ? Number(int[2]) : 256;
+    if (int[1] === 'u') {
+      if (bits === 256) return uintField;
+      const zeros = ZEROS.slice(0, 64 - bits / 4);
+      return (word) => {
+        if (!word.startsWith(zeros)) throw new Error(`0x${word} does not fit a uint${bits}`);
+        return uintField(word);
+      };
+    }
+    const min = -(1n << BigInt(bits - 1));
+    const max = (1n << BigInt(bits - 1)) - 1n;
+    return (word) => {
+      let v = BigInt(`0x${word}`);
+      if (v >= TWO_255) v -= TWO_256;
+      if (v < min || v > max) throw new Error(`0x${word} does not fit an int${bits}`);
+      return v.toString();
+    };
+  }
+  const fixed = /^bytes(\d+)$/.exec(type);
+  if (fixed) {
+    const n = Number(fixed[1]) * 2;
+    return (word) => word.slice(0, n);
+  }
+  if (type === 'address') return (word) => word.slice(24); // as viem: the last 20 bytes
+  if (type === 'bool') return (word) => (word === ZEROS ? 'false' : 'true');
+  return undefined;
 }
 
 /** The fast reader for `table` when every parameter has a supported shape, else viem's decoder. */

@@ -12,8 +12,9 @@ export {
   type SinkCommit,
 } from './sink.ts';
 export { createProcessor, INDEXER_FIELDS, type IndexerProcessor, type IndexerContext, type RpcSettings, type CreateProcessorOptions } from './processor.ts';
-export { runProcessor, type RunningProcessor, type RunnerProgress } from './subsquid.ts';
-export { createLogDecoder, type LogDecoder, type RawLog, type RawBlock, type DecodedRow } from './decode.ts';
+export { runProcessor, type RunningProcessor, type RunnerProgress, type FinalBlockIngestion } from './subsquid.ts';
+export { type IngestSettings } from './ingest.ts';
+export { createLogDecoder, type LogDecoder, type RawLog, type RawBlock, type DecodedRow, type TableRows } from './decode.ts';
 export { type RetryPolicy } from './reachChain.ts';
 export { SILENT_LOGGER, type IndexerLogger } from './log.ts';
 export { IndexerError, RpcUnreachableError, WrongChainError, SinkStateError, UnknownEventError, SinkClosedError } from './errors.ts';

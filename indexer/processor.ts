@@ -15,13 +15,18 @@ export const INDEXER_FIELDS = {
 export type IndexerProcessor = EvmBatchProcessor<typeof INDEXER_FIELDS>;
 export type IndexerContext<Store> = DataHandlerContext<Store, typeof INDEXER_FIELDS>;
 
-/** How the processor talks to the RPC (Subsquid's RpcEndpointSettings, in our units). */
+/**
+ * How the processor talks to the RPC (Subsquid's RpcEndpointSettings, in our units). Final blocks are
+ * fetched by fetchSplit.ts under the same settings: a split is at most maxBatchCallSize − 1 blocks (its
+ * headers and one eth_getLogs make one batch), at most `capacity` splits are in flight, and the
+ * timeout, retries and rate limit apply to it too.
+ */
 export interface RpcSettings {
   /** Requests per second (default: unlimited). */
   rateLimit?: number;
   /** Calls per JSON-RPC batch (default 100). */
   maxBatchCallSize?: number;
-  /** Concurrent requests (default 10). */
+  /** Concurrent requests (default 10; final-block splits: at most 3 unless lower). */
   capacity?: number;
   /** Per request (default 30 s). */
   requestTimeoutMs?: number;

@@ -21,10 +21,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { HashAndHeight } from '@subsquid/util-internal-processor-tools';
-import type { Deployment } from '../contracts/index.ts';
+import { CONTRACT_NAMES, type Deployment } from '../contracts/index.ts';
 import { findCommonAncestor } from './ancestor.ts';
-import { createLogDecoder } from './decode.ts';
+import { blockRows, createLogDecoder, type TableRows } from './decode.ts';
 import { IndexerError } from './errors.ts';
+import { createSplitFetcher } from './fetchSplit.ts';
+import type { IngestSettings } from './ingest.ts';
 import { SILENT_LOGGER, type IndexerLogger } from './log.ts';
 import { createProcessor, type IndexerContext, type RpcSettings } from './processor.ts';
 import { reachChain, type RetryPolicy } from './reachChain.ts';
@@ -47,6 +49,8 @@ export interface StartIndexerOptions {
   id?: string;
   log?: IndexerLogger;
   rpc?: RpcSettings;
+  /** How final blocks are fetched and batched (split sizes, prefetch, batch limits); defaults suit both dense and quiet chains. */
+  ingest?: IngestSettings;
   /** Reaching the RPC at start and after it dropped: backoff and the number of attempts. */
   connect?: RetryPolicy;
   /** How often the processor polls for a new head (default 1000 ms). */
@@ -95,6 +99,37 @@ export function startIndexer(opts: StartIndexerOptions): Indexer {
   const reorgCheckMs = opts.reorgCheckIntervalMs ?? 5000;
   const rpc = createChainRpc(opts.rpcUrl);
   const decode = createLogDecoder(opts.deployment.contracts);
+  // Final blocks: our own split fetcher and scheduling (ingest.ts), within the RPC settings' limits.
+  const rpcSettings = opts.rpc ?? {};
+  const ingestion = {
+    settings: {
+      ...opts.ingest,
+      maxSplitBlocks: Math.min(opts.ingest?.maxSplitBlocks ?? 100, (rpcSettings.maxBatchCallSize ?? 100) - 1),
+      prefetch: Math.min(opts.ingest?.prefetch ?? 3, rpcSettings.capacity ?? Infinity),
+      headPollIntervalMs: opts.ingest?.headPollIntervalMs ?? opts.pollIntervalMs,
+    },
+    fetcher: (signal: AbortSignal) => {
+      const fetchSplit = createSplitFetcher({
+        url: opts.rpcUrl,
+        addresses: CONTRACT_NAMES.map((n) => opts.deployment.contracts[n]),
+        timeoutMs: rpcSettings.requestTimeoutMs,
+        retryAttempts: rpcSettings.retryAttempts ?? 5,
+        rateLimit: rpcSettings.rateLimit,
+        signal,
+      });
+      // Decoded as soon as they arrive: the parsed JSON dies young (cheap for the GC) and only the
+      // rows wait in the prefetch queue. Rows of a block are already grouped per table.
+      return async (range: { from: number; to: number }) => {
+        const blocks = await fetchSplit(range);
+        let logs = 0;
+        const decoded = blocks.map((b) => {
+          logs += b.logs.length;
+          return { header: b.header, logs: [], rows: blockRows(b.logs, b.header, decode) };
+        });
+        return { blocks: decoded, logs };
+      };
+    },
+  };
   const abort = new AbortController();
 
   const stats = { finalized: -1, head: -1, rows: 0, cancelled: 0, deepReorgs: 0, restarts: 0 };
@@ -130,10 +165,9 @@ export function startIndexer(opts: StartIndexerOptions): Indexer {
 
   const handler = async (ctx: IndexerContext<SinkStore>) => {
     for (const block of ctx.blocks) {
-      for (const l of block.logs) {
-        const row = decode(l, block.header);
-        if (row) ctx.store.insert(row.table, row.line);
-      }
+      // Final blocks come decoded (see `ingestion`); hot blocks come from Subsquid's own client.
+      const rows = (block as { rows?: TableRows[] }).rows ?? blockRows(block.logs, block.header, decode);
+      for (const r of rows) ctx.store.insert(r.table, r.text, r.rows);
     }
   };
 
@@ -260,7 +294,7 @@ export function startIndexer(opts: StartIndexerOptions): Indexer {
         pollIntervalMs: opts.pollIntervalMs,
         toBlock: opts.toBlock,
       });
-      running = runProcessor(processor, sink, handler, log);
+      running = runProcessor(processor, sink, handler, log, ingestion);
       const stopWatching = watchChain();
       try {
         await running.done;

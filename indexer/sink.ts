@@ -24,8 +24,8 @@ import { SILENT_LOGGER, type IndexerLogger } from './log.ts';
 
 /** What the handler writes to: rows buffered per event table until the batch commits. */
 export interface SinkStore {
-  /** Buffers one row of `table`: a line made by eventRowTsv() (sign +1). */
-  insert(table: EventTable, line: string): void;
+  /** Buffers rows of `table`: `lines` is one or more lines made by eventRowTsv() (sign +1), `rows` how many (default 1). */
+  insert(table: EventTable, lines: string, rows?: number): void;
   /** Rows buffered so far in this batch. */
   readonly rows: number;
 }
@@ -92,6 +92,12 @@ export interface ClickHouseSink extends HotDatabase<SinkStore> {
   indexedBlockAtOrBelow(height: number, above: number): Promise<HashAndHeight | undefined>;
   /** From now on transactions throw SinkClosedError before writing anything; connect() reopens. */
   close(): void;
+}
+
+/** A table's rows buffered in a transaction: chunks of TSV lines, and how many rows they hold. */
+interface Buffered {
+  chunks: string[];
+  rows: number;
 }
 
 export const EMPTY_HEAD: HashAndHeight = Object.freeze({ height: -1, hash: '0x' });
@@ -196,15 +202,15 @@ export function createClickHouseSink(opts: ClickHouseSinkOptions): ClickHouseSin
   }
 
   /** Writes the buffered rows, table by table, firing the data-write faults. */
-  async function writeRows(buffers: Map<EventTable, string[]>, ctx: SinkFaultContext): Promise<void> {
+  async function writeRows(buffers: Map<EventTable, Buffered>, ctx: SinkFaultContext): Promise<void> {
     let first = true;
     for (const t of EVENT_TABLES) {
-      const lines = buffers.get(t);
-      if (!lines || lines.length === 0) continue;
+      const buffered = buffers.get(t);
+      if (!buffered || buffered.rows === 0) continue;
       try {
-        await insertEventRows(client, t, lines);
+        await insertEventRows(client, t, buffered.chunks);
       } catch (err) {
-        throw storeError(err, `insert ${lines.length} rows into ${t.table} (blocks ${ctx.from}–${ctx.to})`);
+        throw storeError(err, `insert ${buffered.rows} rows into ${t.table} (blocks ${ctx.from}–${ctx.to})`);
       }
       if (first) {
         first = false;
@@ -214,15 +220,16 @@ export function createClickHouseSink(opts: ClickHouseSinkOptions): ClickHouseSin
     await faults.afterDataWrite?.(ctx);
   }
 
-  function newStore(): { store: SinkStore; buffers: Map<EventTable, string[]> } {
-    const buffers = new Map<EventTable, string[]>();
+  function newStore(): { store: SinkStore; buffers: Map<EventTable, Buffered> } {
+    const buffers = new Map<EventTable, Buffered>();
     let rows = 0;
     const store: SinkStore = {
-      insert(table, line) {
-        let lines = buffers.get(table);
-        if (!lines) buffers.set(table, (lines = []));
-        lines.push(line);
-        rows++;
+      insert(table, lines, n = 1) {
+        let buffered = buffers.get(table);
+        if (!buffered) buffers.set(table, (buffered = { chunks: [], rows: 0 }));
+        buffered.chunks.push(lines);
+        buffered.rows += n;
+        rows += n;
       },
       get rows() {
         return rows;
