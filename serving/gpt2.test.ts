@@ -98,7 +98,7 @@ describe('gpt2', () => {
     const prompt = [1, 2, 3, 4];
     let seq: SequenceKv = emptySequence();
     const pre = forward(model, [prompt], { present: true });
-    [seq] = appendPresent([seq], pre.present!, [prompt.length]);
+    seq = appendPresent([seq], pre.present!, [prompt.length])[0]!;
     const ids = [...prompt];
     let next = argmaxLast(pre.logits);
     pre.logits.dispose();
@@ -107,7 +107,7 @@ describe('gpt2', () => {
       const past = stackPast([seq], TINY.nLayer, TINY.nHead, TINY.nEmbd / TINY.nHead);
       const inc = forward(model, [[next]], { past, present: true });
       disposePast(past);
-      [seq] = appendPresent([seq], inc.present!, [1]);
+      seq = appendPresent([seq], inc.present!, [1])[0]!;
       const full = forward(model, [ids]);
       const lastFull = full.logits.slice([0, ids.length - 1, 0], [1, 1, -1]);
       expect(maxDiff(inc.logits.dataSync(), lastFull.dataSync())).toBeLessThan(1e-4);

@@ -176,7 +176,7 @@ export function multiAdapterHook(adapters: readonly LoraAdapter[], rowAdapter: r
       if (!s) return null;
       const xa = tf.matMul(tf.reshape(x, [n, 1, inW]), tf.gather(s.a, slots)); // (N, 1, r)
       const y = tf.matMul(xa, tf.gather(s.b, slots)); // (N, 1, out)
-      return tf.reshape(y, [n, y.shape[2]]) as Tensor2D;
+      return tf.reshape(y, [n, y.shape[2]!]) as Tensor2D;
     },
     dispose() {
       slots.dispose();

@@ -1,0 +1,119 @@
+// LoRA adapters on disk in PEFT's layout: adapter_config.json and adapter_model.safetensors, whose keys
+// are `base_model.model.transformer.<module>.lora_A.weight` (r, in) and `….lora_B.weight` (out, r).
+// A and B mean the same whatever the base model's layout; PEFT's `fan_in_fan_out` only says how the base
+// weight is stored (true for GPT-2's Conv1D), which matters when merging into it. gpt2.ts always computes
+// with [in, out] projections, so an adapter applies the same either way and the flag is kept as written.
+//
+// An adapter's identity is the SHA-256 of its adapter_model.safetensors bytes (`adapterHash`): what
+// ModelRegistry records on-chain and inference logs name.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeJsonAtomically } from './checkpoint.ts';
+import { LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
+import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safetensors.ts';
+import { tf } from './tf.ts';
+
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+const PREFIX = 'base_model.model.transformer.';
+
+/** An adapter's weights in host memory: PEFT's A (r, in) and B (out, r) transposed, as Float32Arrays. */
+export interface HostLoraAdapter {
+  config: LoraConfig;
+  modules: Map<string, { a: Float32Array; aShape: [number, number]; b: Float32Array; bShape: [number, number] }>;
+}
+
+/** Reads an adapter directory into host memory. Errors name the file and what is wrong. */
+export function readHostAdapter(dir: string): HostLoraAdapter {
+  const config = readAdapterConfig(dir);
+  const file = path.join(dir, ADAPTER_WEIGHTS_FILE);
+  if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_WEIGHTS_FILE} in ${dir}`);
+  const { tensors } = readSafetensors(file);
+  const parts = new Map<string, { A?: { data: Float32Array; shape: number[] }; B?: { data: Float32Array; shape: number[] } }>();
+  for (const [key, t] of tensors) {
+    const m = /^(?:base_model\.model\.)?(?:transformer\.)?(.+)\.lora_(A|B)(?:\.default)?\.weight$/.exec(key);
+    if (!m) throw new LoraError(`${file}: unexpected tensor ${key}`, { details: 'expected base_model.model.transformer.<module>.lora_A.weight / lora_B.weight' });
+    if (!(t.data instanceof Float32Array) || t.shape.length !== 2) throw new LoraError(`${file}: ${key} must be a 2-D float tensor`);
+    const entry = parts.get(m[1]!) ?? {};
+    entry[m[2] as 'A' | 'B'] = { data: t.data, shape: t.shape };
+    parts.set(m[1]!, entry);
+  }
+  const modules: HostLoraAdapter['modules'] = new Map();
+  for (const [module, { A, B }] of parts) {
+    if (!A || !B) throw new LoraError(`${file}: module ${module} has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
+    const [r, inW] = A.shape as [number, number];
+    const [outW, rB] = B.shape as [number, number];
+    if (r !== config.r || rB !== config.r) throw new LoraError(`${file}: ${module} has rank ${r}/${rB}, adapter_config.json says r = ${config.r}`);
+    modules.set(module, { a: transpose(A.data, r, inW), aShape: [inW, r], b: transpose(B.data, outW, r), bShape: [r, outW] });
+  }
+  if (modules.size === 0) throw new LoraError(`${file} holds no LoRA weights`);
+  return { config, modules };
+}
+
+/** Host → tensors. */
+export function toDeviceAdapter(host: HostLoraAdapter): LoraAdapter {
+  const modules = new Map<string, LoraWeights>();
+  for (const [name, w] of host.modules) modules.set(name, { a: tf.tensor2d(w.a, w.aShape), b: tf.tensor2d(w.b, w.bShape) });
+  return { config: host.config, modules };
+}
+
+export function readAdapter(dir: string): LoraAdapter {
+  return toDeviceAdapter(readHostAdapter(dir));
+}
+
+export function readAdapterConfig(dir: string): LoraConfig {
+  const file = path.join(dir, ADAPTER_CONFIG_FILE);
+  if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_CONFIG_FILE} in ${dir}`, { details: 'an adapter directory holds adapter_config.json and adapter_model.safetensors (PEFT layout)' });
+  let raw: Partial<LoraConfig> & Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as typeof raw;
+  } catch (cause) {
+    throw new LoraError(`${file} is not valid JSON`, { cause });
+  }
+  if (raw.peft_type !== 'LORA') throw new LoraError(`${file}: peft_type is ${JSON.stringify(raw.peft_type)}, only LORA adapters are supported`);
+  if (!Number.isInteger(raw.r) || (raw.r as number) <= 0) throw new LoraError(`${file}: r must be a positive integer`);
+  if (typeof raw.lora_alpha !== 'number') throw new LoraError(`${file}: lora_alpha must be a number`);
+  if (raw.bias !== undefined && raw.bias !== 'none') throw new LoraError(`${file}: bias ${JSON.stringify(raw.bias)} is not supported (none only)`);
+  const targets = typeof raw.target_modules === 'string' ? [raw.target_modules] : raw.target_modules;
+  if (!Array.isArray(targets) || targets.some((t) => typeof t !== 'string')) throw new LoraError(`${file}: target_modules must be a list of module names`);
+  return {
+    peft_type: 'LORA',
+    task_type: 'CAUSAL_LM',
+    base_model_name_or_path: typeof raw.base_model_name_or_path === 'string' ? raw.base_model_name_or_path : '',
+    r: raw.r as number,
+    lora_alpha: raw.lora_alpha,
+    lora_dropout: typeof raw.lora_dropout === 'number' ? raw.lora_dropout : 0,
+    target_modules: targets,
+    fan_in_fan_out: raw.fan_in_fan_out === true,
+    bias: 'none',
+    use_rslora: raw.use_rslora === true,
+  };
+}
+
+/** Writes an adapter directory (each file atomically) and answers its hash. */
+export async function writeAdapter(dir: string, adapter: LoraAdapter): Promise<`0x${string}`> {
+  mkdirSync(dir, { recursive: true });
+  const tensors: Record<string, SafetensorsInput> = {};
+  for (const [module, w] of adapter.modules) {
+    const [inW, r] = w.a.shape;
+    const [, outW] = w.b.shape;
+    tensors[`${PREFIX}${module}.lora_A.weight`] = { shape: [r, inW], data: transpose((await w.a.data()) as Float32Array, inW, r) };
+    tensors[`${PREFIX}${module}.lora_B.weight`] = { shape: [outW, r], data: transpose((await w.b.data()) as Float32Array, r, outW) };
+  }
+  writeSafetensors(path.join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt' });
+  writeJsonAtomically(path.join(dir, ADAPTER_CONFIG_FILE), { ...adapter.config, inference_mode: true });
+  return adapterHash(dir);
+}
+
+/** SHA-256 of adapter_model.safetensors, 0x-hex. */
+export function adapterHash(dir: string): `0x${string}` {
+  return `0x${createHash('sha256').update(readFileSync(path.join(dir, ADAPTER_WEIGHTS_FILE))).digest('hex')}`;
+}
+
+/** (rows, cols) row-major → (cols, rows). */
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}
