@@ -2,7 +2,7 @@
 // which backends exist and how each is set up:
 // - `wasm` (default): SIMD WebAssembly, single-threaded in Node, no native install. Its .wasm files are
 //   read from the package's dist folder, and a failed setup is an error here, since tfjs would otherwise
-//   fall back to the (30× slower) cpu backend without saying so.
+//   fall back to the (30× slower) cpu backend without saying so. Its matmul gets wasmMatMul.ts's wrapper.
 // - `webgpu`: Dawn through the `webgpu` package, where the machine has a GPU adapter.
 // - `tensorflow`: libtensorflow through @tensorflow/tfjs-node(-gpu), where that can be installed (not
 //   a dependency: it downloads libtensorflow at install).
@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { TributaryError } from '../contracts/index.ts';
 import { tf } from './tf.ts';
+import { installWasmMatMul } from './wasmMatMul.ts';
 
 export const TENSOR_BACKENDS = ['wasm', 'webgpu', 'tensorflow', 'cpu'] as const;
 export type TensorBackend = (typeof TENSOR_BACKENDS)[number];
@@ -68,5 +69,6 @@ export async function useTensorBackend(name: TensorBackend = 'wasm'): Promise<Te
     throw new TensorBackendError(`the ${name} tensor backend failed to initialise`, { details: `tfjs is on ${tf.getBackend()} instead` });
   }
   await tf.ready();
+  if (name === 'wasm') installWasmMatMul();
   return name;
 }

@@ -12,6 +12,7 @@
 // - `hook.delta(module, x)`: an extra term added to a projection's output, for LoRA (one adapter, or a
 //   different adapter per row, see lora.ts). The base matmul runs once for the whole batch either way.
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Tensor4D } from './tf.ts';
+import { embeddingLookup } from './embedding.ts';
 import { checkConfig, ModelConfigError, type Gpt2Config } from './modelConfig.ts';
 
 export interface Gpt2Model {
@@ -174,7 +175,7 @@ export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[]
       [B, T],
       'int32',
     );
-    let x = tf.add(tf.gather(p('wte.weight'), ids), tf.gather(p('wpe.weight'), positions)) as Tensor3D; // (B, T, C)
+    let x = tf.add(embeddingLookup(p('wte.weight') as Tensor2D, ids), embeddingLookup(p('wpe.weight') as Tensor2D, positions)) as Tensor3D; // (B, T, C)
     const mask = attentionMask(lengths, S, T); // (B, 1, T, S + T), 0 or −1e9
     const scale = 1 / Math.sqrt(D);
     const presentK: Tensor4D[] = [];
