@@ -46,6 +46,7 @@ export const configSchema = z.object({
   OWNER_KEY: privateKey.optional(),
   CURATOR_KEY: privateKey.optional(),
   CONTRIBUTOR_KEY: privateKey.optional(),
+  PAYER_KEY: privateKey.optional(),
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   UPLOAD_DAILY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -78,6 +79,8 @@ export interface Config {
   ownerKey: Hex | undefined;
   curatorKey: Hex | undefined;
   contributorKey: Hex | undefined;
+  /** The payer that signs `keys create` grants; on the devnet demo account 8 (a demo payer with escrow). */
+  payerKey: Hex | undefined;
   /** Largest contribution file accepted, in bytes. */
   uploadMaxBytes: number;
   /** Bytes one address may upload per UTC day. */
@@ -152,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ownerKey: c.OWNER_KEY ?? (remote ? undefined : ANVIL_KEYS[7]),
     curatorKey: c.CURATOR_KEY ?? c.OWNER_KEY ?? (remote ? undefined : ANVIL_KEYS[7]),
     contributorKey: c.CONTRIBUTOR_KEY ?? (remote ? undefined : ANVIL_KEYS[5]),
+    payerKey: c.PAYER_KEY ?? (remote ? undefined : ANVIL_KEYS[8]),
     uploadMaxBytes: c.UPLOAD_MAX_BYTES,
     uploadDailyBytes: c.UPLOAD_DAILY_BYTES,
     port: c.PORT,

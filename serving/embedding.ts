@@ -6,7 +6,8 @@ import { tf, type Tensor, type Tensor2D } from './tf.ts';
 
 /** table (V, C), ids int32 of any shape S → (…S, C). */
 export function embeddingLookup(table: Tensor2D, ids: Tensor): Tensor {
-  const lookup = tf.customGrad((t: Tensor, i: Tensor, save: (ts: Tensor[]) => void) => {
+  // customGrad passes the inputs, then the save function, as one variadic list.
+  const lookup = tf.customGrad(((t: Tensor, i: Tensor, save: (ts: Tensor[]) => void) => {
     save([i]);
     return {
       value: tf.gather(t, i),
@@ -23,6 +24,6 @@ export function embeddingLookup(table: Tensor2D, ids: Tensor): Tensor {
         return [tf.tensor2d(out, [V, C]), tf.zerosLike(saved[0]!)];
       },
     };
-  });
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return lookup(table, ids);
 }

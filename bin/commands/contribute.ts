@@ -19,7 +19,8 @@ import {
 import { uploadContribution, uploadJson, type UploadJson } from '../../api/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { openChainSession, runningChain, type ChainSession } from '../chainSession.ts';
+import { openChainSession, type ChainSession } from '../chainSession.ts';
+import { runningUpPort } from '../runningUp.ts';
 import { postContribution, sendContributionTransactions, signUpload, type ContributionFile } from '../contributionClient.ts';
 import { toJson, type DatanetCommandIo } from './datanet.ts';
 
@@ -33,18 +34,6 @@ function parseStake(v: string): bigint {
     return parseOpen(v);
   } catch (e) {
     throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-/** The port of the `tributary up` running for this data dir, if one is. */
-function runningUpPort(dataDir: string): number | undefined {
-  const running = runningChain(dataDir);
-  if (running?.source !== 'up') return undefined;
-  try {
-    const { port } = JSON.parse(readFileSync(join(dataDir, 'up.json'), 'utf8')) as { port?: unknown };
-    return typeof port === 'number' ? port : undefined;
-  } catch {
-    return undefined;
   }
 }
 
