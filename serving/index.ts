@@ -1,3 +1,50 @@
-// The serving part's public surface: OpenLoRA: the base model, LoRA adapters, batched multi-adapter inference and training (issue #4).
-// Nothing is exported yet; other parts import this part only through this file once it exists.
-export {};
+// The serving part's public surface (OpenLoRA): the GPT-2 model and its files, LoRA adapters, the
+// batched multi-adapter engine, the OpenAI-compatible routes and LoRA training (the ModelFactory back
+// end). Other parts import this part only through this file.
+export { useTensorBackend, TENSOR_BACKENDS, TensorBackendError, type TensorBackend } from './backend.ts';
+export { tf } from './tf.ts';
+export { GPT2_SMALL, readModelConfig, configJson, ModelConfigError, type Gpt2Config } from './modelConfig.ts';
+export {
+  forward,
+  initModel,
+  createModel,
+  disposeModel,
+  linearModules,
+  parameterShapes,
+  parameterCount,
+  LINEAR_MODULES,
+  type Gpt2Model,
+  type ForwardOptions,
+  type ForwardResult,
+  type ForwardStats,
+  type LinearHook,
+  type AttentionPast,
+} from './gpt2.ts';
+export { loadModel, saveModel, MODEL_FILE, type WeightLayout, type LoadModelOptions, type SaveModelOptions } from './checkpoint.ts';
+export { readSafetensors, writeSafetensors, encodeSafetensors, SafetensorsError, type SafeTensor, type SafetensorsInput } from './safetensors.ts';
+export {
+  gpt2Tokenizer,
+  trimmedTokenizer,
+  buildTrimmedVocab,
+  readTokenizer,
+  writeTrimmedVocab,
+  TokenizerError,
+  GPT2_EOS_TOKEN,
+  TRIMMED_VOCAB_FILE,
+  type Tokenizer,
+  type StreamDecoder,
+} from './tokenizer.ts';
+export { createLora, disposeLora, adapterHook, multiAdapterHook, mergeAdapter, loraScale, loraBytes, targetedModules, LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
+export { readAdapter, readHostAdapter, readAdapterConfig, writeAdapter, adapterHash, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './adapterFiles.ts';
+export { createEngine, type Engine, type EngineOptions, type EngineMetrics, type GenerateRequest, type GenerateHandle, type GenerateResult, type FinishReason, type Scheduling } from './engine/engine.ts';
+export { createAdapterCache, type AdapterCache, type AdapterCacheOptions, type AdapterCacheStats, type HostAdapter } from './engine/adapterCache.ts';
+export { UnknownAdapterError, AdapterTooLargeError, QueueFullError, PromptTooLongError, InvalidRequestError, EngineClosedError, EngineConfigError } from './engine/errors.ts';
+export { openaiRoutes, type OpenAiRoutesOptions, type InferenceRecord, type Caller } from './http/openaiRoutes.ts';
+export { createModelCatalog, type ModelCatalog, type ServedModel } from './http/catalog.ts';
+export { PROMPT_FORMAT, formatRow, promptFor, shapeOfRow, toExample, tokensToExample, type FormattedRow, type TokenExample, type Example } from './train/format.ts';
+export { trainLora, hashRows, type TrainLoraOptions, type TrainLoraResult, type TrainingRow, type TrainProgress, type TrainingManifest, type TrainingExampleRecord } from './train/trainLora.ts';
+export { perExampleGradients, perExampleGradientsLoop, type PerExampleGradientsOptions, type PerExampleGradients, type ModuleGradients } from './train/perExampleGradients.ts';
+export { exampleLosses, type ExampleLosses } from './train/exampleLosses.ts';
+export { maskedCrossEntropy, type MaskedLoss } from './train/loss.ts';
+export { TrainingError, TrainingAbortedError } from './train/errors.ts';
+export { generateCorpus, CORPUS_VERSION } from './corpus/generate.ts';
