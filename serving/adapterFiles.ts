@@ -10,22 +10,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeJsonAtomically } from './checkpoint.ts';
-import { LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
+import { toDevice, type HostAdapter } from './engine/adapterCache.ts';
+import { LoraError, type LoraAdapter, type LoraConfig } from './lora.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safetensors.ts';
-import { tf } from './tf.ts';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.transformer.';
 
-/** An adapter's weights in host memory: PEFT's A (r, in) and B (out, r) transposed, as Float32Arrays. */
-export interface HostLoraAdapter {
-  config: LoraConfig;
-  modules: Map<string, { a: Float32Array; aShape: [number, number]; b: Float32Array; bShape: [number, number] }>;
-}
-
 /** Reads an adapter directory into host memory. Errors name the file and what is wrong. */
-export function readHostAdapter(dir: string): HostLoraAdapter {
+export function readHostAdapter(dir: string): HostAdapter {
   const config = readAdapterConfig(dir);
   const file = path.join(dir, ADAPTER_WEIGHTS_FILE);
   if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_WEIGHTS_FILE} in ${dir}`);
@@ -39,7 +33,7 @@ export function readHostAdapter(dir: string): HostLoraAdapter {
     entry[m[2] as 'A' | 'B'] = { data: t.data, shape: t.shape };
     parts.set(m[1]!, entry);
   }
-  const modules: HostLoraAdapter['modules'] = new Map();
+  const modules: HostAdapter['modules'] = new Map();
   for (const [module, { A, B }] of parts) {
     if (!A || !B) throw new LoraError(`${file}: module ${module} has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
     const [r, inW] = A.shape as [number, number];
@@ -51,15 +45,8 @@ export function readHostAdapter(dir: string): HostLoraAdapter {
   return { config, modules };
 }
 
-/** Host → tensors. */
-export function toDeviceAdapter(host: HostLoraAdapter): LoraAdapter {
-  const modules = new Map<string, LoraWeights>();
-  for (const [name, w] of host.modules) modules.set(name, { a: tf.tensor2d(w.a, w.aShape), b: tf.tensor2d(w.b, w.bShape) });
-  return { config: host.config, modules };
-}
-
 export function readAdapter(dir: string): LoraAdapter {
-  return toDeviceAdapter(readHostAdapter(dir));
+  return toDevice(readHostAdapter(dir));
 }
 
 export function readAdapterConfig(dir: string): LoraConfig {
