@@ -84,6 +84,9 @@ psql_admin() { as_owner "$bindir/psql" -h "$dir" -p "$port" -U postgres -d postg
 if [[ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$role'")" != 1 ]]; then
   psql_admin -c "CREATE ROLE $role LOGIN CREATEDB" >&2
 fi
+# The tests drop their databases WITH (FORCE); that may have to end an autovacuum worker, which takes
+# pg_signal_backend. Granting it again is harmless.
+psql_admin -c "GRANT pg_signal_backend TO $role" >&2
 # Setting it every time keeps role and password file in step, even if either was replaced.
 psql_admin -c "ALTER ROLE $role PASSWORD '$password'" >&2
 if [[ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$role'")" != 1 ]]; then

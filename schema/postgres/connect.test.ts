@@ -5,10 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { describeUrl, migrationsFolder, openPostgres } from './connect.ts';
+import { createScratchDatabase, type ScratchDatabase } from './testing/scratchDatabase.ts';
 import { InvalidValueError, StoreLockedError, StoreUnreachableError } from './errors.ts';
 import { createPayoutBatch, listPayoutBatches } from './payoutBatches.ts';
 
@@ -146,22 +145,14 @@ describe('openPostgres() with a URL', () => {
 
 const serverUrl = process.env.TEST_DATABASE_URL;
 describe.skipIf(!serverUrl)('openPostgres() against a real server (set TEST_DATABASE_URL; .ci/run does)', () => {
-  let name: string;
+  let scratch: ScratchDatabase;
   let url: URL;
   beforeEach(async () => {
-    name = `tributary_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-    await admin.end();
-    url = new URL(serverUrl!);
-    url.pathname = `/${name}`;
+    scratch = await createScratchDatabase(serverUrl!);
+    url = new URL(scratch.url);
   });
   afterEach(async () => {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   });
 
   it('two stores opening one fresh database at once apply the migrations once', async () => {
@@ -190,7 +181,7 @@ describe.skipIf(!serverUrl)('openPostgres() against a real server (set TEST_DATA
     expect(e).toBeInstanceOf(StoreUnreachableError);
     expect(e).toMatchObject({ retryable: false });
     expect((e as Error).message).toBe(
-      `PostgreSQL at ${bad.username}@${bad.hostname}:${bad.port}/${name} refused the credentials (28P01)\n  check the user and password in DATABASE_URL`,
+      `PostgreSQL at ${bad.username}@${bad.hostname}:${bad.port}/${url.pathname.slice(1)} refused the credentials (28P01)\n  check the user and password in DATABASE_URL`,
     );
     expect((e as Error).message).not.toContain('wrong-password-xyz');
 

@@ -1,14 +1,14 @@
 // One behaviour suite for the operational store, run against PGlite always and against a real PostgreSQL
 // server when TEST_DATABASE_URL is set (`.ci/run` starts one with scripts/ci-postgres.sh).
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import pg from 'pg';
 import { openPostgres, type OperationalDb, type OperationalStore } from './connect.ts';
+import { createScratchDatabase } from './testing/scratchDatabase.ts';
 import {
   createPayoutBatch,
   getPayoutBatch,
@@ -428,22 +428,13 @@ describeOperationalStore('operational store on PGlite', async () => {
 const serverUrl = process.env.TEST_DATABASE_URL;
 if (serverUrl) {
   describeOperationalStore('operational store on PostgreSQL', async () => {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    const name = `tributary_test_${randomBytes(6).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-    await admin.end();
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
+    const scratch = await createScratchDatabase(serverUrl);
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-opstore-'));
     return {
-      open: () => openPostgres({ url: url.toString(), dataDir }),
+      open: () => openPostgres({ url: scratch.url, dataDir }),
       dispose: async () => {
         rmSync(dataDir, { recursive: true, force: true });
-        const c = new pg.Client({ connectionString: serverUrl });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`);
-        await c.end();
+        await scratch.drop();
       },
     };
   });
