@@ -1,5 +1,6 @@
 // Configuration from environment variables, validated once at start. Every part receives the values it
 // needs from here as explicit arguments; no part reads process.env itself.
+import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isHex, type Hex } from 'viem';
@@ -56,6 +57,13 @@ export const configSchema = z.object({
   DISPUTE_WINDOW_SECONDS: seconds(600),
   INDEXER_FINALITY: z.coerce.number().int().min(0).max(1000).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  BASE_MODEL_DIR: z.string().trim().min(1).optional(),
+  TENSOR_BACKEND: z.enum(['wasm', 'webgpu', 'tensorflow', 'cpu']).default('wasm'),
+  SERVE_MAX_BATCH: z.coerce.number().int().positive().default(32),
+  SERVE_MAX_QUEUE: z.coerce.number().int().positive().default(256),
+  ADAPTER_HOST_BUDGET_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
+  ADAPTER_DEVICE_BUDGET_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  SETTLEMENT_INTERVAL_SECONDS: seconds(60),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -95,6 +103,15 @@ export interface Config {
   /** Blocks behind the head before the indexer treats a block as final. */
   indexerFinality: number;
   logLevel: RawConfig['LOG_LEVEL'];
+  /** The base model directory served and trained on (default: the shipped serving/models/tributary-tiny). */
+  baseModelDir: string;
+  tensorBackend: RawConfig['TENSOR_BACKEND'];
+  serveMaxBatch: number;
+  serveMaxQueue: number;
+  adapterHostBudgetBytes: number;
+  adapterDeviceBudgetBytes: number;
+  /** How often usage is settled on-chain through InferenceRouter. */
+  settlementIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -165,5 +182,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     disputeWindowSeconds: c.DISPUTE_WINDOW_SECONDS,
     indexerFinality: c.INDEXER_FINALITY,
     logLevel: c.LOG_LEVEL,
+    baseModelDir: resolve(c.BASE_MODEL_DIR ?? fileURLToPath(new URL('../serving/models/tributary-tiny', import.meta.url))),
+    tensorBackend: c.TENSOR_BACKEND,
+    serveMaxBatch: c.SERVE_MAX_BATCH,
+    serveMaxQueue: c.SERVE_MAX_QUEUE,
+    adapterHostBudgetBytes: c.ADAPTER_HOST_BUDGET_BYTES,
+    adapterDeviceBudgetBytes: c.ADAPTER_DEVICE_BUDGET_BYTES,
+    settlementIntervalSeconds: c.SETTLEMENT_INTERVAL_SECONDS,
   };
 }

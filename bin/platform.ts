@@ -1,7 +1,7 @@
 // `tributary up`: every part in one process (chDB and PGlite allow one process per data directory).
 // Starts the chain (or connects to RPC_URL) and its deployment, opens and migrates both stores, and
-// runs the indexer, serves HTTP (GraphQL, contribution uploads), and seeds the demo data on a fresh devnet.
-// Later issues add serving and attribution here.
+// runs the indexer, serves HTTP (GraphQL, contribution uploads, the OpenAI-compatible /v1 routes and
+// API keys), and seeds the demo data on a fresh devnet. A later issue adds attribution here.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -14,6 +14,7 @@ import {
   openFsContentStore,
   openPostgres,
   syncContentRows,
+  syncTrainingRecords,
   type FsContentStore,
   type ClickHouseStore,
   type OperationalStore,
@@ -25,6 +26,7 @@ import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer, type Route } from './server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { seedDemo, type SeededDatanet } from './demo.ts';
+import { startServing, type ServingPart } from './servingPart.ts';
 
 export interface Platform {
   devnet: Devnet;
@@ -34,6 +36,8 @@ export interface Platform {
   content: FsContentStore | undefined;
   /** Unset when the indexer is not part of this process (`tributary api`). */
   indexer: Indexer | undefined;
+  /** The inference server, when it runs in this process. */
+  serving: ServingPart | undefined;
   /** What the demo seeded at this start (empty unless the devnet was fresh and the demo on). */
   demo: SeededDatanet[];
   http: HttpServer;
@@ -64,7 +68,10 @@ export function devnetOptions(c: Config, log: Logger, demo = true) {
  */
 export interface PlatformParts {
   indexer: boolean;
+  /** GraphQL and contribution uploads. */
   api: boolean;
+  /** The OpenAI-compatible inference server, API keys and usage billing (default: with the API). */
+  serving?: boolean;
 }
 
 /** Starts everything asked for; on failure, stops what had started and rethrows. */
@@ -74,6 +81,7 @@ export async function startPlatform(
   opts: { demo: boolean; parts?: PlatformParts },
 ): Promise<Platform> {
   const parts = opts.parts ?? { indexer: true, api: true };
+  const serves = parts.serving ?? parts.api;
   mkdirSync(c.dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -99,7 +107,7 @@ export async function startPlatform(
 
     let pg: OperationalStore | undefined;
     let content: FsContentStore | undefined;
-    if (parts.api) {
+    if (parts.api || serves) {
       const store = await openPostgres({ url: c.databaseUrl, dataDir: c.dataDir, log: (m: string) => log.info(m) });
       pg = store;
       stops.push(() => store.close());
@@ -111,7 +119,8 @@ export async function startPlatform(
       content = await openFsContentStore({ root: join(c.dataDir, 'content') });
       const synced = await syncContentRows(ch.client, content);
       log.info(`content store ready`, { root: content.root, uploads: synced.uploads, copiedToClickHouse: synced.copied });
-
+    }
+    if (parts.api && pg && content) {
       // GraphiQL loads its scripts from a CDN, which an offline machine cannot reach: off by default.
       const api = createApi({ ch, graphiql: false, onError: (e) => log.error('GraphQL resolver failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) });
       routes.push(async (req, res, path) => {
@@ -123,7 +132,7 @@ export async function startPlatform(
         contributionsRoute(
           {
             clickhouse: ch.client,
-            db: store.db,
+            db: pg.db,
             content,
             chain,
             limits: { maxFileBytes: c.uploadMaxBytes, dailyBytes: c.uploadDailyBytes, rows: { maxRowBytes: DEFAULT_ROW_LIMITS.maxRowBytes, maxRows: DEFAULT_ROW_LIMITS.maxRows } },
@@ -131,6 +140,17 @@ export async function startPlatform(
           { onError: (e) => log.error('contribution upload failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }) },
         ),
       );
+    }
+
+    let serving: ServingPart | undefined;
+    if (serves && pg && content) {
+      // Training runs written while the platform was down (tributary train) reach ClickHouse first.
+      const training = await syncTrainingRecords(ch.client, content);
+      if (training.copied > 0) log.info('training records copied to ClickHouse', { ...training });
+      const part = await startServing(c, log, { ch, pg, content, chain, metrics });
+      serving = part;
+      stops.push(() => part.stop());
+      routes.push(...part.routes);
     }
 
     let indexer: Indexer | undefined;
@@ -162,8 +182,8 @@ export async function startPlatform(
     stops.push(() => http.close());
 
     // Other verbs find the running platform through this file and talk to it over HTTP (uploads) or use
-    // its chain. Only a process with the API announces itself.
-    if (parts.api) {
+    // its chain. Only a process with the operational store announces itself.
+    if (pg) {
       const portFile = join(c.dataDir, 'up.json');
       writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
       stops.push(async () => rmSync(portFile, { force: true }));
@@ -176,7 +196,7 @@ export async function startPlatform(
       demo = await seedDemo({ chain, baseUrl: `http://127.0.0.1:${http.port}`, operator: devnet.deployment.roles.operator, log });
     }
 
-    return { devnet, ch, pg, content, indexer, http, metrics, demo, stop: stopAll };
+    return { devnet, ch, pg, content, indexer, serving, http, metrics, demo, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

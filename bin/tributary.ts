@@ -9,6 +9,8 @@ import { startPlatform, devnetOptions, type PlatformParts } from './platform.ts'
 import { startDevnet, TributaryError, type Devnet } from '../contracts/index.ts';
 import { registerContributeCommand } from './commands/contribute.ts';
 import { registerDatanetCommand } from './commands/datanet.ts';
+import { registerTrainCommand } from './commands/train.ts';
+import { registerKeysCommand } from './commands/keys.ts';
 
 /** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
 class NotAvailableError extends Error {
@@ -117,20 +119,20 @@ export function buildProgram(): Command {
     .description('only the API: GraphQL and contribution uploads (with CLICKHOUSE_URL and DATABASE_URL, beside a separate `tributary index`)')
     .action(async () => {
       const c = loadConfig();
-      await runPart(c, createLogger(c.logLevel), { indexer: false, api: true });
+      await runPart(c, createLogger(c.logLevel), { indexer: false, api: true, serving: false });
     });
-  program.command('serve').description('serve LoRA adapters over the OpenAI-compatible API (issue #4)').action(later('serve', 4));
   program
-    .command('train')
-    .description('fine-tune a LoRA adapter on a datanet version (issue #4)')
-    .option('--datanet <id>', 'datanet id')
-    .option('--version <v>', 'datanet version')
-    .action(later('train', 4));
+    .command('serve')
+    .description('only inference: the OpenAI-compatible /v1 routes, API keys and usage billing (with CLICKHOUSE_URL and DATABASE_URL, beside `tributary index` and `tributary api`)')
+    .action(async () => {
+      const c = loadConfig();
+      await runPart(c, createLogger(c.logLevel), { indexer: false, api: false, serving: true });
+    });
+  registerTrainCommand(program);
   registerContributeCommand(program);
   registerDatanetCommand(program);
 
-  const keys = program.command('keys').description('API keys of payers (issue #4)');
-  keys.command('create').description('create an API key for a payer (issue #4)').option('--payer <address>').action(later('keys create', 4));
+  registerKeysCommand(program);
 
   program
     .command('attribute')

@@ -16,3 +16,5 @@ export { startDevnet, ensureDeployment, manifestPath, DEMO_KEYS, type Devnet, ty
 export * from './datanetOps.ts';
 export { ContractRevertError, describeRevert, decodeRevert, toChainError } from './revertMessage.ts';
 export * from './openAmount.ts';
+export * from './modelOps.ts';
+export * from './routerOps.ts';

@@ -24,7 +24,7 @@ export { apiKeys, payoutBatches, payoutBatchEvents, jobs, uploadQuotas, operatio
 export { createPayoutBatch, transitionPayoutBatch, getPayoutBatch, listPayoutBatches, listPayoutBatchEvents, canTransition, PAYOUT_BATCH_TRANSITIONS, type CreatePayoutBatchParameters, type CreatePayoutBatchReturnType, type TransitionPayoutBatchParameters, type ListPayoutBatchesParameters } from './postgres/payoutBatches.ts';
 export { reserveUploadQuota, releaseUploadQuota, getUploadQuota, type UploadQuotaParameters, type ReserveUploadQuotaParameters, type ReserveUploadQuotaReturnType, type UploadQuotaUsage } from './postgres/uploadQuotas.ts';
 export { createApiKey, findApiKeyBySecret, revokeApiKey, type ApiKey, type CreateApiKeyParameters, type CreateApiKeyReturnType } from './postgres/apiKeys.ts';
-export { OperationalStoreError, StoreLockedError, StoreUnreachableError, InvalidValueError, PayoutBatchNotFoundError, PayoutBatchMismatchError, IllegalTransitionError, TransitionConflictError, ApiKeyNotFoundError } from './postgres/errors.ts';
+export { OperationalStoreError, StoreLockedError, StoreUnreachableError, InvalidValueError, PayoutBatchNotFoundError, PayoutBatchMismatchError, IllegalTransitionError, TransitionConflictError, ApiKeyNotFoundError, GrantAlreadyUsedError } from './postgres/errors.ts';
 
 // Analytics store.
 export { openClickHouse, chdbPath, DEFAULT_DATABASE, type OpenClickHouseOptions, type ClickHouseStore } from './clickhouse/connect.ts';
@@ -39,3 +39,10 @@ export { ClickHouseStoreError, DataDirInUseError, ClickHouseUnreachableError, Mi
 export { insertContentRows, insertContentUpload, syncContentRows, type SyncContentResult } from './clickhouse/contentTables.ts';
 export { openDatanetVersion, type DatanetVersion, type DatanetVersionContribution, type DatanetVersionRow } from './clickhouse/datanetVersion.ts';
 export { DERIVED_RELATIONS, DERIVED_FEEDERS, derivedRelation, derivedSelectList, type DerivedRelation, type DerivedColumn } from './clickhouse/derived.ts';
+export * from './clickhouse/inferenceLog.ts';
+export * from './clickhouse/trainingRecords.ts';
+export * from './content/trainingFiles.ts';
+export * from './postgres/usageOutbox.ts';
+export * from './postgres/inferenceLogOutbox.ts';
+export { usageRecords, usageBatches, inferenceLogOutbox, USAGE_BATCH_STATUSES, USAGE_OUTCOMES, type UsageRecord, type UsageBatch, type UsageBatchStatus, type UsageOutcome } from './postgres/tables.ts';
+export * from './clickhouse/servableModels.ts';

@@ -20,28 +20,36 @@ const PREFIX = 'base_model.model.transformer.';
 
 /** Reads an adapter directory into host memory. Errors name the file and what is wrong. */
 export function readHostAdapter(dir: string): HostAdapter {
-  const config = readAdapterConfig(dir);
   const file = path.join(dir, ADAPTER_WEIGHTS_FILE);
+  const config = readAdapterConfig(dir);
   if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_WEIGHTS_FILE} in ${dir}`);
-  const { tensors } = readSafetensors(file);
+  return parseHostAdapter(config, readFileSync(file), file);
+}
+
+/**
+ * An adapter's weights file (adapter_model.safetensors bytes, from disk or a content store) into host
+ * memory, checked against its config; `source` names it in errors.
+ */
+export function parseHostAdapter(config: LoraConfig, weights: Uint8Array, source: string): HostAdapter {
+  const { tensors } = readSafetensors(weights);
   const parts = new Map<string, { A?: { data: Float32Array; shape: number[] }; B?: { data: Float32Array; shape: number[] } }>();
   for (const [key, t] of tensors) {
     const m = /^(?:base_model\.model\.)?(?:transformer\.)?(.+)\.lora_(A|B)(?:\.default)?\.weight$/.exec(key);
-    if (!m) throw new LoraError(`${file}: unexpected tensor ${key}`, { details: 'expected base_model.model.transformer.<module>.lora_A.weight / lora_B.weight' });
-    if (!(t.data instanceof Float32Array) || t.shape.length !== 2) throw new LoraError(`${file}: ${key} must be a 2-D float tensor`);
+    if (!m) throw new LoraError(`${source}: unexpected tensor ${key}`, { details: 'expected base_model.model.transformer.<module>.lora_A.weight / lora_B.weight' });
+    if (!(t.data instanceof Float32Array) || t.shape.length !== 2) throw new LoraError(`${source}: ${key} must be a 2-D float tensor`);
     const entry = parts.get(m[1]!) ?? {};
     entry[m[2] as 'A' | 'B'] = { data: t.data, shape: t.shape };
     parts.set(m[1]!, entry);
   }
   const modules: HostAdapter['modules'] = new Map();
   for (const [module, { A, B }] of parts) {
-    if (!A || !B) throw new LoraError(`${file}: module ${module} has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
+    if (!A || !B) throw new LoraError(`${source}: module ${module} has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
     const [r, inW] = A.shape as [number, number];
     const [outW, rB] = B.shape as [number, number];
-    if (r !== config.r || rB !== config.r) throw new LoraError(`${file}: ${module} has rank ${r}/${rB}, adapter_config.json says r = ${config.r}`);
+    if (r !== config.r || rB !== config.r) throw new LoraError(`${source}: ${module} has rank ${r}/${rB}, adapter_config.json says r = ${config.r}`);
     modules.set(module, { a: transpose(A.data, r, inW), aShape: [inW, r], b: transpose(B.data, outW, r), bShape: [r, outW] });
   }
-  if (modules.size === 0) throw new LoraError(`${file} holds no LoRA weights`);
+  if (modules.size === 0) throw new LoraError(`${source} holds no LoRA weights`);
   return { config, modules };
 }
 
@@ -52,9 +60,14 @@ export function readAdapter(dir: string): LoraAdapter {
 export function readAdapterConfig(dir: string): LoraConfig {
   const file = path.join(dir, ADAPTER_CONFIG_FILE);
   if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_CONFIG_FILE} in ${dir}`, { details: 'an adapter directory holds adapter_config.json and adapter_model.safetensors (PEFT layout)' });
+  return parseAdapterConfig(readFileSync(file, 'utf8'), file);
+}
+
+/** adapter_config.json's text into a LoraConfig, checked; `file` names it in errors. */
+export function parseAdapterConfig(text: string, file: string): LoraConfig {
   let raw: Partial<LoraConfig> & Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as typeof raw;
+    raw = JSON.parse(text) as typeof raw;
   } catch (cause) {
     throw new LoraError(`${file} is not valid JSON`, { cause });
   }

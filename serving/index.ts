@@ -35,12 +35,13 @@ export {
   type StreamDecoder,
 } from './tokenizer.ts';
 export { createLora, disposeLora, adapterHook, multiAdapterHook, mergeAdapter, loraScale, loraBytes, targetedModules, LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
-export { readAdapter, readHostAdapter, readAdapterConfig, writeAdapter, adapterHash, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './adapterFiles.ts';
+export { readAdapter, readHostAdapter, parseHostAdapter, readAdapterConfig, parseAdapterConfig, writeAdapter, adapterHash, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './adapterFiles.ts';
 export { createEngine, type Engine, type EngineOptions, type EngineMetrics, type GenerateRequest, type GenerateHandle, type GenerateResult, type FinishReason, type Scheduling } from './engine/engine.ts';
 export { createAdapterCache, type AdapterCache, type AdapterCacheOptions, type AdapterCacheStats, type HostAdapter } from './engine/adapterCache.ts';
 export { UnknownAdapterError, AdapterTooLargeError, QueueFullError, PromptTooLongError, InvalidRequestError, EngineClosedError, EngineConfigError } from './engine/errors.ts';
 export { openaiRoutes, type OpenAiRoutesOptions, type InferenceRecord, type Caller } from './http/openaiRoutes.ts';
-export { createModelCatalog, type ModelCatalog, type ServedModel } from './http/catalog.ts';
+export { createModelCatalog, adapterKeyOf, publishedAdapterHash, type ModelCatalog, type ServedModel } from './http/catalog.ts';
+export { applyPublishedModels, type PublishedModel, type CatalogChanges } from './http/publishedModels.ts';
 export { PROMPT_FORMAT, formatRow, promptFor, shapeOfRow, toExample, tokensToExample, type FormattedRow, type TokenExample, type Example } from './train/format.ts';
 export { trainLora, hashRows, type TrainLoraOptions, type TrainLoraResult, type TrainingRow, type TrainProgress, type TrainingManifest, type TrainingExampleRecord } from './train/trainLora.ts';
 export { perExampleGradients, perExampleGradientsLoop, type PerExampleGradientsOptions, type PerExampleGradients, type ModuleGradients } from './train/perExampleGradients.ts';
@@ -48,3 +49,5 @@ export { exampleLosses, type ExampleLosses } from './train/exampleLosses.ts';
 export { maskedCrossEntropy, type MaskedLoss } from './train/loss.ts';
 export { TrainingError, TrainingAbortedError } from './train/errors.ts';
 export { generateCorpus, CORPUS_VERSION } from './corpus/generate.ts';
+export { runTraining, baseModelIdentity, type RunTrainingContext, type RunTrainingParameters, type RunTrainingProgress, type RunTrainingResult, type TrainingHyperparameters, type RegistrationTx, type BaseModelIdentity } from './train/runTraining.ts';
+export * from './billing/index.ts';

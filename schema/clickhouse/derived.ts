@@ -1,11 +1,14 @@
-// The derived relations of migrations 3 and 4 (migrations/0003_derived.ts, 0004_content.ts) as data:
-// what the API reads, with every column's ClickHouse type and meaning. derived.test.ts checks this list against the applied
-// schema, so it cannot drift from the migration. How the relations stay right under reorgs, and
+// The derived relations of migrations 3 to 6 (migrations/0003_derived.ts to 0006_training.ts) as data: what
+// the API reads, with every column's ClickHouse type and meaning. derived.test.ts checks this list against
+// the applied schema, so it cannot drift from the migrations. How the relations stay right under reorgs, and
 // which to filter on: the header of 0003_derived.ts.
 //
 // Binary values (addresses, hashes, calldata) are raw bytes, marked `hex` here: derivedSelectList()
 // prints them as 0x-hex, and filters compare them with unhex(substring({addr:String}, 3)).
 // Amounts are UInt256 or, in the per-day sums, Int256; JSON output gives both as decimal strings.
+
+import { INFERENCE_LOG_RELATION } from './inferenceLog.ts';
+import { TRAINING_RELATIONS } from './trainingRecords.ts';
 
 export interface DerivedColumn {
   name: string;
@@ -68,7 +71,7 @@ const ROW_FIELDS: DerivedColumn[] = [
   col('label', 'String', "the label ('' unless text-label)"),
 ];
 
-/** Every relation migrations 3 and 4 create, except the materialized views that feed the aggregates. */
+/** Every relation migrations 3 to 6 create, except the materialized views that feed the aggregates. */
 export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
   {
     name: 'datanets',
@@ -465,6 +468,8 @@ export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
       bin('contributor', ADDRESS, 'who contributed it'),
     ],
   },
+  INFERENCE_LOG_RELATION,
+  ...TRAINING_RELATIONS,
 ];
 
 /** The materialized views that feed the aggregate tables on every insert into their event table. */

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { OperationalDb } from './connect.ts';
-import { ApiKeyNotFoundError, InvalidValueError } from './errors.ts';
+import { ApiKeyNotFoundError, GrantAlreadyUsedError, InvalidValueError } from './errors.ts';
 import { API_KEY_ROLES, apiKeys, type ApiKeyRole } from './tables.ts';
 
 type Hex = `0x${string}`;
@@ -42,6 +42,8 @@ export interface CreateApiKeyParameters {
   /** The address the key acts for; any case, stored lowercase. */
   payerAddress?: string | null;
   label?: string;
+  /** The digest of the signed grant the key is created from (0x and 64 hex digits); a grant creates one key. */
+  grantDigest?: string;
 }
 
 export interface CreateApiKeyReturnType {
@@ -61,6 +63,13 @@ export async function createApiKey(db: OperationalDb, p: CreateApiKeyParameters)
     }
     payerAddress = p.payerAddress.toLowerCase() as Hex;
   }
+  let grantDigest: Hex | null = null;
+  if (p.grantDigest != null) {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(p.grantDigest)) {
+      throw new InvalidValueError(`grantDigest must be 0x and 64 hex digits, got "${p.grantDigest}"`);
+    }
+    grantDigest = p.grantDigest.toLowerCase() as Hex;
+  }
   const secret = `trb_${randomBytes(32).toString('base64url')}`;
   const [key] = await db
     .insert(apiKeys)
@@ -70,9 +79,13 @@ export async function createApiKey(db: OperationalDb, p: CreateApiKeyParameters)
       role: p.role,
       payerAddress,
       label: p.label ?? '',
+      grantDigest,
     })
+    // A second key from the same grant inserts nothing and is refused below, without an aborted statement.
+    .onConflictDoNothing({ target: apiKeys.grantDigest })
     .returning(columns);
-  return { secret, key: key! };
+  if (!key) throw new GrantAlreadyUsedError(grantDigest!);
+  return { secret, key };
 }
 
 /** The active key whose secret this is; undefined for a malformed, unknown or revoked secret. */

@@ -84,3 +84,10 @@ export class ApiKeyNotFoundError extends OperationalStoreError {
     super(`no API key with id ${id}`);
   }
 }
+
+export class GrantAlreadyUsedError extends OperationalStoreError {
+  override name = 'GrantAlreadyUsedError';
+  constructor(readonly grantDigest: string) {
+    super(`the grant ${grantDigest} already created an API key`, { details: 'each signed grant creates one key; sign a new one' });
+  }
+}

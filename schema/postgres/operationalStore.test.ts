@@ -1,14 +1,10 @@
 // One behaviour suite for the operational store, run against PGlite always and against a real PostgreSQL
 // server when TEST_DATABASE_URL is set (`.ci/run` starts one with scripts/ci-postgres.sh).
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { sql, type SQL } from 'drizzle-orm';
-import { openPostgres, type OperationalDb, type OperationalStore } from './connect.ts';
-import { createScratchDatabase } from './testing/scratchDatabase.ts';
+import type { OperationalDb, OperationalStore } from './connect.ts';
+import { describeOnEveryStore, type StoreFixture } from './testing/storeFixtures.ts';
 import {
   createPayoutBatch,
   getPayoutBatch,
@@ -20,6 +16,7 @@ import {
 import { createApiKey, findApiKeyBySecret, revokeApiKey } from './apiKeys.ts';
 import {
   ApiKeyNotFoundError,
+  GrantAlreadyUsedError,
   IllegalTransitionError,
   InvalidValueError,
   PayoutBatchMismatchError,
@@ -28,12 +25,6 @@ import {
 } from './errors.ts';
 import { MAX_UINT256, type PayoutBatchStatus } from './tables.ts';
 import { getUploadQuota, releaseUploadQuota, reserveUploadQuota } from './uploadQuotas.ts';
-
-/** A fresh, empty database: `open()` may be called again after `close()`, on the same database. */
-interface StoreFixture {
-  open(): Promise<OperationalStore>;
-  dispose(): Promise<void>;
-}
 
 const hex32 = (byte: string) => `0x${byte.repeat(32)}` as const;
 const sig = (signer: string, byte: string) => ({
@@ -87,7 +78,7 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
         db,
         sql`SELECT hash, created_at::text AS created_at FROM drizzle.__drizzle_migrations ORDER BY id`,
       );
-      expect(before).toHaveLength(3);
+      expect(before).toHaveLength(5);
       await createPayoutBatch(db, batch());
       await store.close();
       await store.close(); // closing twice is harmless
@@ -104,7 +95,7 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
         db,
         sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['api_keys', 'jobs', 'payout_batch_events', 'payout_batches', 'upload_quotas']);
+      expect(tables.map((t) => t.table_name)).toEqual(['api_keys', 'inference_log_outbox', 'jobs', 'payout_batch_events', 'payout_batches', 'upload_quotas', 'usage_batches', 'usage_records']);
     });
 
     it('createPayoutBatch() records a pending batch with its audit row; a repeat returns it and writes nothing', async () => {
@@ -360,6 +351,26 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
       await expect(revokeApiKey(db, 'not-a-uuid')).rejects.toThrow('no API key with id not-a-uuid');
     });
 
+    it('createApiKey() creates one key per grant digest, also under concurrent calls, and refuses a malformed digest', async () => {
+      const digest = `0x${'Ab'.repeat(32)}`;
+      const payerAddress = `0x${'cd'.repeat(20)}`;
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => createApiKey(db, { role: 'public', payerAddress, grantDigest: digest })),
+      );
+      const created = results.filter((r) => r.status === 'fulfilled');
+      expect(created).toHaveLength(1);
+      for (const r of results.filter((r) => r.status === 'rejected')) {
+        expect(r.reason).toBeInstanceOf(GrantAlreadyUsedError);
+        expect((r.reason as Error).message).toContain(`the grant ${digest.toLowerCase()} already created an API key`);
+      }
+      const stored = await rows<{ grant_digest: string }>(db, sql`SELECT grant_digest FROM api_keys`);
+      expect(stored).toEqual([{ grant_digest: digest.toLowerCase() }]);
+      // Keys without a grant (operator-made) are not limited by it.
+      await createApiKey(db, { role: 'operator' });
+      await createApiKey(db, { role: 'operator' });
+      await expect(createApiKey(db, { role: 'public', grantDigest: '0x12' })).rejects.toThrow('grantDigest must be 0x and 64 hex digits, got "0x12"');
+    });
+
     it('reserveUploadQuota() grants bytes up to the daily limit per address and day, never past it', async () => {
       const A = '0x' + 'aB'.repeat(20);
       const B = '0x' + '0c'.repeat(20);
@@ -403,43 +414,4 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
   });
 }
 
-// PGlite: initdb takes several seconds, so it runs once into a template directory that each test copies
-// (a fresh, empty database, as CREATE DATABASE gives on a server); the migrations run on every copy.
-const templateRoot = mkdtempSync(join(tmpdir(), 'tributary-pglite-template-'));
-let template: Promise<string> | undefined;
-const pgliteTemplate = () =>
-  (template ??= (async () => {
-    const dir = join(templateRoot, 'pglite');
-    const client = await PGlite.create(dir);
-    await client.close();
-    return dir;
-  })());
-afterAll(() => rmSync(templateRoot, { recursive: true, force: true }));
-
-describeOperationalStore('operational store on PGlite', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tributary-opstore-'));
-  cpSync(await pgliteTemplate(), join(dataDir, 'pglite'), { recursive: true });
-  return {
-    open: () => openPostgres({ dataDir }),
-    dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
-  };
-});
-
-const serverUrl = process.env.TEST_DATABASE_URL;
-if (serverUrl) {
-  describeOperationalStore('operational store on PostgreSQL', async () => {
-    const scratch = await createScratchDatabase(serverUrl);
-    const dataDir = mkdtempSync(join(tmpdir(), 'tributary-opstore-'));
-    return {
-      open: () => openPostgres({ url: scratch.url, dataDir }),
-      dispose: async () => {
-        rmSync(dataDir, { recursive: true, force: true });
-        await scratch.drop();
-      },
-    };
-  });
-} else {
-  describe.skip('operational store on PostgreSQL (set TEST_DATABASE_URL; .ci/run does)', () => {
-    it('runs the same suite against a real server', () => {});
-  });
-}
+describeOnEveryStore('operational store', describeOperationalStore);

@@ -16,6 +16,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -50,11 +51,14 @@ export const apiKeys = pgTable(
     /** The address whose usage and earnings the key may act for; lowercase 0x-hex. */
     payerAddress: text('payer_address').$type<Hex>(),
     label: text('label').notNull().default(''),
+    /** The EIP-712 digest of the payer's signed grant that created the key: one key per grant. */
+    grantDigest: text('grant_digest').$type<Hex>().unique(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (t) => [
     index('api_keys_prefix_idx').on(t.prefix),
+    check('api_keys_grant_digest_hex', sql`${t.grantDigest} ~ '^0x[0-9a-f]{64}$'`),
     check('api_keys_key_hash_hex', sql`${t.keyHash} ~ '^[0-9a-f]{64}$'`),
     check('api_keys_payer_address_hex', sql`${t.payerAddress} ~ '^0x[0-9a-f]{40}$'`),
   ],
@@ -177,18 +181,6 @@ export const uploadQuotas = pgTable(
   ],
 );
 
-/** Every table, for drizzle's typed instance and relational queries. */
-export const operationalTables = {
-  apiKeys,
-  payoutBatches,
-  payoutBatchEvents,
-  jobs,
-  uploadQuotas,
-  apiKeyRole,
-  payoutBatchStatus,
-  jobStatus,
-};
-
 export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 export type PayoutBatchStatus = (typeof PAYOUT_BATCH_STATUSES)[number];
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -196,3 +188,116 @@ export type PayoutBatch = typeof payoutBatches.$inferSelect;
 export type PayoutBatchEvent = typeof payoutBatchEvents.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
 export type UploadQuota = typeof uploadQuotas.$inferSelect;
+
+// ------------------------------------------------------------ usage billing
+
+export const USAGE_BATCH_STATUSES = ['pending', 'settled', 'failed'] as const;
+export const usageBatchStatus = pgEnum('usage_batch_status', USAGE_BATCH_STATUSES);
+
+export const USAGE_OUTCOMES = ['settled', 'rejected'] as const;
+export const usageOutcome = pgEnum('usage_outcome', USAGE_OUTCOMES);
+
+/**
+ * A batch of usage that one operator settles with `InferenceRouter.settle(number, items)`. The chain's
+ * `lastBatch(operator)` is the truth; this row is the operator's side of it: pending (claimed, perhaps
+ * sent) → settled (on chain, in tx_hash) or failed (refused by the chain for a reason other than
+ * ordering, see `error`; its records went back to being unbatched and its number is free again).
+ * At most one batch per operator is pending, and (operator, number) is unique among batches that did not fail.
+ */
+export const usageBatches = pgTable(
+  'usage_batches',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The operator's address, lowercase 0x-hex. */
+    operator: text('operator').$type<Hex>().notNull(),
+    /** The number `settle` is called with: 1, 2, 3… per operator. */
+    number: bigint('number', { mode: 'bigint' }).notNull(),
+    status: usageBatchStatus('status').notNull().default('pending'),
+    itemCount: integer('item_count').notNull(),
+    txHash: text('tx_hash').$type<Hex>(),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('usage_batches_operator_number').on(t.operator, t.number).where(sql`${t.status} <> 'failed'`),
+    uniqueIndex('usage_batches_one_pending').on(t.operator).where(sql`${t.status} = 'pending'`),
+    check('usage_batches_operator_hex', sql`${t.operator} ~ '^0x[0-9a-f]{40}$'`),
+    check('usage_batches_number_positive', sql`${t.number} >= 1`),
+    check('usage_batches_item_count_positive', sql`${t.itemCount} >= 1`),
+    check('usage_batches_tx_hash_hex', sql`${t.txHash} ~ '^0x[0-9a-f]{64}$'`),
+    check('usage_batches_settled_tx', sql`${t.status} <> 'settled' OR ${t.txHash} IS NOT NULL`),
+  ],
+);
+
+/**
+ * One billable inference: the outbox the settler drains into `usage_batches`, and so the source of truth
+ * for what is owed until the chain has it. Unbatched while batch_id is null; outcome is set when its
+ * batch settles (rejected: the chain emitted InferenceRejected and nothing moved for it).
+ */
+export const usageRecords = pgTable(
+  'usage_records',
+  {
+    /** bytes32, lowercase 0x-hex: the id of the inference in the serving log and on chain. */
+    requestId: text('request_id').$type<Hex>().primaryKey(),
+    /** Lowercase 0x-hex. */
+    payer: text('payer').$type<Hex>().notNull(),
+    /** uint64 on chain; at most 2**63 - 1 here. */
+    modelId: bigint('model_id', { mode: 'bigint' }).notNull(),
+    /** uint32 on chain, which int4 cannot hold. */
+    tokensIn: bigint('tokens_in', { mode: 'number' }).notNull(),
+    tokensOut: bigint('tokens_out', { mode: 'number' }).notNull(),
+    /** When the inference was served. */
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    batchId: bigint('batch_id', { mode: 'bigint' }).references(() => usageBatches.id),
+    outcome: usageOutcome('outcome'),
+  },
+  (t) => [
+    // The claim's query: the oldest unbatched records.
+    index('usage_records_unbatched_idx').on(t.createdAt, t.requestId).where(sql`${t.batchId} IS NULL`),
+    index('usage_records_batch_idx').on(t.batchId),
+    check('usage_records_request_id_hex', sql`${t.requestId} ~ '^0x[0-9a-f]{64}$'`),
+    check('usage_records_payer_hex', sql`${t.payer} ~ '^0x[0-9a-f]{40}$'`),
+    check('usage_records_model_id_nonnegative', sql`${t.modelId} >= 0`),
+    check('usage_records_tokens_uint32', sql`${t.tokensIn} BETWEEN 0 AND 4294967295 AND ${t.tokensOut} BETWEEN 0 AND 4294967295`),
+    check('usage_records_outcome_batched', sql`${t.outcome} IS NULL OR ${t.batchId} IS NOT NULL`),
+  ],
+);
+
+/**
+ * Inference log rows written here in the transaction that records their usage, and deleted once ClickHouse
+ * has them: a crash between the two stores leaves the row here for `backfillInferenceLog` to copy. Holds
+ * prompt and output text only for that short while.
+ */
+export const inferenceLogOutbox = pgTable(
+  'inference_log_outbox',
+  {
+    requestId: text('request_id').$type<Hex>().primaryKey(),
+    /** The ClickHouse row as JSON (schema/clickhouse/inferenceLog.ts: inferenceLogRowToJson). */
+    row: jsonb('row').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('inference_log_outbox_created_idx').on(t.createdAt), check('inference_log_outbox_request_id_hex', sql`${t.requestId} ~ '^0x[0-9a-f]{64}$'`)],
+);
+
+export type UsageBatchStatus = (typeof USAGE_BATCH_STATUSES)[number];
+export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
+export type UsageBatch = typeof usageBatches.$inferSelect;
+export type UsageRecord = typeof usageRecords.$inferSelect;
+
+/** Every table, for drizzle's typed instance and relational queries. */
+export const operationalTables = {
+  apiKeys,
+  payoutBatches,
+  payoutBatchEvents,
+  jobs,
+  uploadQuotas,
+  usageBatches,
+  usageRecords,
+  inferenceLogOutbox,
+  apiKeyRole,
+  payoutBatchStatus,
+  jobStatus,
+  usageBatchStatus,
+  usageOutcome,
+};

@@ -18,6 +18,11 @@ export interface ServedModel {
   ownedBy: string;
   /** Unix seconds. */
   created: number;
+  /**
+   * Published on-chain (publishedModels.ts): its adapter is fetched from the content store by
+   * `adapterHash`, and the chain, not the adapter routes, adds and removes it.
+   */
+  published?: boolean;
 }
 
 export interface ModelCatalog {
@@ -54,4 +59,24 @@ export function createModelCatalog(opts: { file?: string; initial?: ServedModel[
       return had;
     },
   };
+}
+
+const PUBLISHED_KEY = 'published/';
+
+/**
+ * The key the engine's adapter cache knows a model's adapter by: its name for an adapter loaded from a
+ * directory (a reload evicts it), `published/<adapter hash>` for a published one (a new version is a new
+ * key, so a running sequence keeps the weights it started with); null for the base model alone. Names
+ * cannot contain `/`, so the two never collide.
+ */
+export function adapterKeyOf(m: ServedModel): string | null {
+  if (m.adapterPath) return m.id;
+  if (m.published && m.adapterHash) return `${PUBLISHED_KEY}${m.adapterHash}`;
+  return null;
+}
+
+/** The adapter hash a `published/<hash>` key names; undefined for any other key. */
+export function publishedAdapterHash(key: string): `0x${string}` | undefined {
+  const hash = key.startsWith(PUBLISHED_KEY) ? key.slice(PUBLISHED_KEY.length) : '';
+  return /^0x[0-9a-f]{64}$/.test(hash) ? (hash as `0x${string}`) : undefined;
 }

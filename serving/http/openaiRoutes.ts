@@ -15,7 +15,7 @@ import type { Gpt2Config } from '../modelConfig.ts';
 import { targetedModules } from '../lora.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { CHAT_STOPS, renderChat } from './chatTemplate.ts';
-import type { ModelCatalog, ServedModel } from './catalog.ts';
+import { adapterKeyOf, type ModelCatalog, type ServedModel } from './catalog.ts';
 import { badRequest, HttpError, sendError, toHttpError } from './errors.ts';
 import { chatBody, completionBody, parseBody, type ChatBody, type CompletionBody } from './requests.ts';
 
@@ -102,6 +102,7 @@ export function openaiRoutes(opts: OpenAiRoutesOptions) {
         allow(req, 'DELETE');
         const name = decodeURIComponent(path.slice('/v1/adapters/'.length));
         const m = opts.catalog.get(name);
+        if (m?.published) throw new HttpError(409, `'${name}' is published on-chain: it is served while its model is active`, 'invalid_request_error', 'model');
         if (!m?.adapterPath) throw new HttpError(404, `no adapter named '${name}' is loaded`, 'invalid_request_error', 'model', 'model_not_found');
         opts.catalog.remove(name);
         opts.evictAdapter?.(name);
@@ -129,6 +130,7 @@ export function openaiRoutes(opts: OpenAiRoutesOptions) {
     } catch (e) {
       throw badRequest(`path: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, 'path');
     }
+    if (opts.catalog.get(name)?.published) throw new HttpError(409, `'${name}' is a published model's name; choose another`, 'invalid_request_error', 'name');
     const modelId = typeof raw.model_id === 'string' || typeof raw.model_id === 'number' ? String(raw.model_id) : undefined;
     const served: ServedModel = { id: name, adapterPath: dir, adapterHash: hash, modelId, version: typeof raw.version === 'number' ? raw.version : undefined, ownedBy: typeof raw.owned_by === 'string' ? raw.owned_by : 'tributary', created: Math.floor(Date.now() / 1000) };
     opts.evictAdapter?.(name); // a reload of the same name must not serve the old weights
@@ -167,7 +169,7 @@ export function openaiRoutes(opts: OpenAiRoutesOptions) {
     res.on('close', onClose);
     const started = Date.now();
     const handle = opts.engine.submit({
-      adapter: model.adapterPath ? model.id : null,
+      adapter: adapterKeyOf(model),
       prompt,
       maxTokens,
       temperature: body.temperature ?? 1,

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { runServingBenchmark } from './benchmark.ts';
+import { formatReport, summarize } from './report.ts';
+
+describe('runServingBenchmark()', () => {
+  it('serves a tiny workload with both arms, each in its own process: every request completes with exactly its tokens', async () => {
+    // A small random model and 3 adapters from disk; 8 requests at a given rate (no calibration run).
+    const report = await runServingBenchmark({
+      model: { kind: 'random', config: { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }, seed: 3 },
+      adapters: [3],
+      alphas: [1],
+      requests: 8,
+      rate: 100,
+      promptTokens: [2, 5],
+      newTokens: [3, 6],
+      adapterShape: { rank: 2, alpha: 4, targets: ['c_attn'] },
+      maxBatch: 4,
+    });
+    expect(report.calibration).toBeNull();
+    expect(report.adapterBytes).toBe((16 * 2 + 2 * 48) * 4); // one c_attn: A (16 × 2) and B (2 × 48), float32
+    expect(report.runs.map((r) => [r.scheduling, r.workload.adapters, r.workload.alpha, r.requests, r.completed, r.failed])).toEqual([
+      ['mixed', 3, 1, 8, 8, 0],
+      ['per-adapter', 3, 1, 8, 8, 0],
+    ]);
+    const [mixed, base] = report.runs as [(typeof report.runs)[0], (typeof report.runs)[0]];
+    const asked = mixed.workload.newTokens;
+    for (const r of report.runs) {
+      expect(r.generatedTokens).toBe(asked);
+      expect(r.expectedTokens).toBe(asked);
+      expect(r.tensorsLeaked).toBe(0);
+      expect(r.tokensPerSecond).toBeGreaterThan(0);
+      expect(r.firstTokenMs.p50).toBeGreaterThan(0);
+      expect(r.firstTokenMs.p99).toBeGreaterThanOrEqual(r.firstTokenMs.p50);
+      expect(r.latencyMs.p50).toBeGreaterThanOrEqual(r.firstTokenMs.p50);
+      expect(r.maxRssMiB).toBeGreaterThan(0);
+      expect(r.engine.meanDecodeBatch).toBeGreaterThan(0);
+      // Every adapter the workload asks for is read from disk once (the host budget holds them all).
+      expect(r.cache.host.misses).toBe(r.workload.distinct);
+    }
+    // Mixed uploads each adapter once; the baseline merges them into models instead.
+    expect(mixed.cache.device.misses).toBe(mixed.workload.distinct);
+    expect(base.cache.device.misses).toBeGreaterThanOrEqual(base.workload.distinct);
+
+    const summary = summarize(report);
+    expect(summary.problems).toEqual([]);
+    expect(summary.overBaseline).toEqual([{ adapters: 3, alpha: 1, ratio: mixed.tokensPerSecond / base.tokensPerSecond, cpuRatio: mixed.tokensPerCpuSecond / base.tokensPerCpuSecond, met: null }]);
+    const table = formatReport(report, summary);
+    expect(table).toContain('| per-adapter (baseline) |');
+    expect(table).toContain('(the scaling target applies to 1000 adapters, which this run did not include)');
+  }, 90_000);
+});

@@ -1,0 +1,112 @@
+// The serving benchmark (issue #4): `npm run bench:serving [-- --quick] [--json] [--adapters 1,10,100,1000] [--alpha 1,0.3] [--requests N] [--repeat N]`.
+// See README.md beside this file for the method, the workload and how to read the numbers.
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runServingBenchmark } from './benchmark.ts';
+import { describeModel, modelSource } from './model.ts';
+import { formatReport, formatSetup, summarize } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    adapters: { type: 'string' },
+    alpha: { type: 'string' },
+    requests: { type: 'string' },
+    rate: { type: 'string' },
+    model: { type: 'string' },
+    rank: { type: 'string', default: '8' },
+    targets: { type: 'string', default: 'c_attn,c_proj' },
+    'max-batch': { type: 'string', default: '32' },
+    'device-fraction': { type: 'string', default: '0.1' },
+    'host-fraction': { type: 'string', default: '0.5' },
+    seed: { type: 'string', default: '1' },
+    repeat: { type: 'string', default: '1' },
+    profile: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(`usage: tsx bench/serving/run.ts [options]
+  --quick              a small run (1 and 100 adapters, alpha 1, 40 requests; about 25 s on an idle machine)
+  --json               print the results as JSON instead of tables
+  --adapters LIST      distinct adapters per workload (default 1,10,100,1000)
+  --alpha LIST         power-law exponents of adapter popularity, P(rank i) ∝ i^-alpha (default 1,0.3)
+  --requests N         requests per workload (default 240; --quick 40)
+  --rate R             arrivals per second (default: 2 × the capacity a calibration run measures)
+  --model DIR|random   the base model (default serving/models/tributary-tiny if present, else random weights of its shape)
+  --rank R             adapter rank (default 8)
+  --targets LIST       adapter target modules (default c_attn,c_proj)
+  --max-batch N        most sequences running at once (default 32)
+  --device-fraction F  device-side adapter budget as a share of all adapters' bytes (default 0.1)
+  --host-fraction F    host-side budget, likewise (default 0.5)
+  --seed S             workload and adapter seed (default 1)
+  --repeat N           run each arm N times per workload (interleaved) and report medians (default 1)
+  --profile            sample every run with V8's profiler and print where the time goes (slower)
+  --keep               keep the temp dir (adapters, each run's arguments)
+`);
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+function numbers(name: string, raw: string): number[] {
+  const list = raw.split(',').map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n))) fail(`--${name} must be a comma-separated list of numbers, got ${raw}`);
+  return list;
+}
+function positive(name: string, raw: string, integer: boolean): number {
+  const n = Number(raw);
+  if (!(n > 0) || (integer && !Number.isInteger(n))) fail(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
+  return n;
+}
+
+const quick = values.quick;
+const adapters = numbers('adapters', values.adapters ?? (quick ? '1,100' : '1,10,100,1000'));
+if (adapters.some((n) => !Number.isInteger(n) || n < 1)) fail(`--adapters must list positive integers, got ${values.adapters}`);
+const alphas = numbers('alpha', values.alpha ?? (quick ? '1' : '1,0.3'));
+if (alphas.some((a) => a < 0)) fail(`--alpha must list numbers ≥ 0, got ${values.alpha}`);
+const requests = positive('requests', values.requests ?? (quick ? '40' : '240'), true);
+const model = modelSource(values.model);
+
+const load0 = loadavg();
+const started = performance.now();
+const log = (line: string) => process.stderr.write(`${line}\n`);
+log(`model: ${describeModel(model)}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+const report = await runServingBenchmark({
+  model,
+  adapters,
+  alphas,
+  requests,
+  ...(values.rate !== undefined && { rate: positive('rate', values.rate, false) }),
+  ...(quick && { calibrationRequests: 60 }),
+  adapterShape: { rank: positive('rank', values.rank, true), alpha: 2 * Number(values.rank), targets: values.targets.split(',').map((t) => t.trim()) },
+  maxBatch: positive('max-batch', values['max-batch'], true),
+  deviceFraction: positive('device-fraction', values['device-fraction'], false),
+  hostFraction: positive('host-fraction', values['host-fraction'], false),
+  seed: positive('seed', values.seed, true),
+  repeat: positive('repeat', values.repeat, true),
+  profile: values.profile,
+  keep: values.keep,
+  log,
+});
+const summary = summarize(report);
+const machine = {
+  cores: availableParallelism(),
+  node: process.version,
+  loadAverageBefore: load0.map((l) => +l.toFixed(2)),
+  loadAverageAfter: loadavg().map((l) => +l.toFixed(2)),
+  seconds: +((performance.now() - started) / 1000).toFixed(1),
+};
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ machine, quick, report, summary }, null, 2)}\n`);
+} else {
+  process.stdout.write(`\n${formatSetup(report)}\n\n${formatReport(report, summary)}\n\n`);
+  process.stdout.write(
+    `${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAverageBefore[0]} before and ${machine.loadAverageAfter[0]} after (1-minute; other processes share the cores); ${machine.seconds} s in all${quick ? '; --quick' : ''}\n`,
+  );
+}
+process.exit(summary.problems.length > 0 ? 1 : 0);
