@@ -26,6 +26,7 @@ import type { Logger } from './log.ts';
 import { startHttpServer, type HealthCheck, type HttpServer, type Route } from './server.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { seedDemo, type SeededDatanet } from './demo.ts';
+import { seedServingDemo } from './demoServing.ts';
 import { startServing, type ServingPart } from './servingPart.ts';
 
 export interface Platform {
@@ -194,6 +195,21 @@ export async function startPlatform(
     if (opts.demo && parts.api && devnet.deployed && !c.rpcUrl) {
       log.info('fresh devnet: seeding the demo datanets (tributary up --no-demo skips this)');
       demo = await seedDemo({ chain, baseUrl: `http://127.0.0.1:${http.port}`, operator: devnet.deployment.roles.operator, log });
+      if (serving && indexer && content && c.ownerKey) {
+        await seedServingDemo({
+          chain,
+          ch,
+          content,
+          indexer,
+          serving,
+          baseUrl: `http://127.0.0.1:${http.port}`,
+          seeded: demo,
+          ownerKey: c.ownerKey,
+          baseModelDir: c.baseModelDir,
+          adaptersDir: join(c.dataDir, 'adapters'),
+          log,
+        });
+      }
     }
 
     return { devnet, ch, pg, content, indexer, serving, http, metrics, demo, stop: stopAll };

@@ -36,6 +36,7 @@ import {
   createSettler,
   type Engine,
   type HostAdapter,
+  type SettleResult,
   type ModelCatalog,
 } from '../serving/index.ts';
 import type { Config } from './config.ts';
@@ -47,6 +48,10 @@ export interface ServingPart {
   engine: Engine;
   catalog: ModelCatalog;
   routes: Route[];
+  /** Brings the catalog in step with the published models now, instead of at the next round. */
+  refreshModels(): Promise<void>;
+  /** Settles all unbilled usage now, batch after batch. */
+  settleNow(): Promise<SettleResult[]>;
   stop(): Promise<void>;
 }
 
@@ -168,6 +173,8 @@ export async function startServing(
   return {
     engine,
     catalog,
+    refreshModels: syncCatalog,
+    settleNow: () => settler.drain(),
     routes: [route, keysRoute({ db: deps.pg.db, domain: { chainId: deps.chain.deployment.chainId, router: deps.chain.deployment.contracts.InferenceRouter } })],
     async stop() {
       clearInterval(catalogTimer);

@@ -77,7 +77,8 @@ async function runUp(c: Config, log: Logger, opts: { demo: boolean }) {
 /** One part of the platform as its own process (the chain must already be deployed, or a devnet is started). */
 async function runPart(c: Config, log: Logger, parts: PlatformParts) {
   const p = await startPlatform(c, log, { demo: false, parts });
-  log.info(`${parts.indexer ? 'indexer' : 'API'} is up: http://127.0.0.1:${p.http.port}/healthz`, { dataDir: c.dataDir });
+  const what = parts.indexer ? 'indexer' : parts.api ? 'API' : 'inference server';
+  log.info(`${what} is up: http://127.0.0.1:${p.http.port}/healthz`, { dataDir: c.dataDir });
   await untilSignal(log);
   await p.stop();
 }

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ANVIL_KEYS, artifacts, connectChain, readManifest } from '../contracts/index.ts';
 import { registerContributeCommand } from '../bin/commands/contribute.ts';
+import { registerKeysCommand } from '../bin/commands/keys.ts';
+import OpenAI from 'openai';
+import { privateKeyToAddress } from 'viem/accounts';
 
 let dir: string;
 beforeEach(() => {
@@ -24,7 +27,7 @@ const alive = (pid: number) => {
   }
 };
 
-async function up(args = ['--no-demo'], verb = 'up', ready = 'Tributary is up'): Promise<{ child: ChildProcess; out: () => string; port: number }> {
+async function up(args = ['--no-demo'], verb = 'up', ready = 'Tributary is up', startMs = 90_000): Promise<{ child: ChildProcess; out: () => string; port: number }> {
   const child = spawn(process.execPath, ['bin/tributary.mjs', verb, ...args], {
     env: { ...process.env, TRIBUTARY_DATA_DIR: dir, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,7 +35,7 @@ async function up(args = ['--no-demo'], verb = 'up', ready = 'Tributary is up'):
   let out = '';
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + startMs;
   while (!out.includes(ready)) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${verb} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -127,8 +130,9 @@ describe('tributary up', () => {
     }
   });
 
-  it('seeds the demo through the upload path on a fresh devnet, and `tributary contribute` uploads to it over HTTP', async () => {
-    const platform = await up([]);
+  it('seeds the demo (uploads, trained models, keys, inferences, settled fees) on a fresh devnet; `tributary contribute` and `tributary keys create` reach it over HTTP', async () => {
+    // The demo trains three small adapters before the platform says it is up.
+    const platform = await up([], 'up', 'Tributary is up', 300_000);
     const gql = async <T>(query: string): Promise<T> => {
       const r = (await (
         await fetch(`http://127.0.0.1:${platform.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
@@ -173,12 +177,49 @@ describe('tributary up', () => {
         '{ contributions(datanetId: "2", status: PENDING) { nodes { id status } } }',
         (d) => d.contributions.nodes.some((n) => n.id === '13'),
       );
+
+      // The demo's models are registered, served and paid for: each has usage settled on-chain.
+      type Models = { models: { nodes: { id: string; name: string; versionCount: number; usage: { nodes: { settledCount: string; fee: string; poolAmount: string }[] } }[] } };
+      const models = await until<Models>('{ models { nodes { id name versionCount usage { nodes { settledCount fee poolAmount } } } } }', (d) =>
+        d.models.nodes.length === 3 && d.models.nodes.every((m) => m.usage.nodes.length > 0),
+      );
+      expect(models.models.nodes.map((m) => [m.id, m.name, m.versionCount])).toEqual([
+        ['1', 'coastal-ecology', 1],
+        ['2', 'kitchen-science', 1],
+        ['3', 'support-sentiment', 1],
+      ]);
+      for (const m of models.models.nodes) {
+        const [day] = m.usage.nodes;
+        expect(BigInt(day!.settledCount)).toBeGreaterThan(0n);
+        expect(BigInt(day!.fee)).toBeGreaterThan(0n);
+        expect(BigInt(day!.poolAmount)).toBeGreaterThan(0n);
+      }
+
+      // `tributary keys create` signs a grant with PAYER_KEY and gets the key from the running platform.
+      let keyOut = '';
+      const keysProgram = registerKeysCommand(new Command().exitOverride(), {
+        env: { TRIBUTARY_DATA_DIR: dir, LOG_LEVEL: 'error', PAYER_KEY: ANVIL_KEYS[8] },
+        out: (t) => (keyOut += t),
+        log: () => {},
+      }).parent!;
+      const payer = privateKeyToAddress(ANVIL_KEYS[8]!);
+      await keysProgram.parseAsync(['node', 'tributary', 'keys', 'create', '--payer', payer, '--label', 'test', '--json']);
+      const created = JSON.parse(keyOut) as { key: string; payer: string };
+      expect(created.payer).toBe(payer);
+
+      // The official OpenAI client, unchanged, against the platform's /v1.
+      const client = new OpenAI({ apiKey: created.key, baseURL: `http://127.0.0.1:${platform.port}/v1` });
+      const listed = (await client.models.list()).data.map((m) => m.id).sort();
+      expect(listed).toEqual(['coastal-ecology', 'kitchen-science', 'support-sentiment', 'tributary-tiny']);
+      const answer = await client.completions.create({ model: 'kitchen-science', prompt: 'Why does bread brown?', max_tokens: 8, temperature: 0 });
+      expect(answer.usage!.completion_tokens).toBeGreaterThan(0);
+      await expect(client.completions.create({ model: 'no-such-model', prompt: 'x', max_tokens: 1 })).rejects.toMatchObject({ status: 404 });
     } finally {
       expect(await interrupt(platform.child)).toBe(0);
     }
-  });
+  }, 600_000);
 
-  it('runs the indexer alone (`tributary index`) and the API alone (`tributary api`)', async () => {
+  it('runs the indexer alone (`tributary index`), the API alone (`tributary api`) and inference alone (`tributary serve`)', async () => {
     const health = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { status: string; checks: Record<string, unknown> };
     const indexer = await up([], 'index', 'indexer is up');
     try {
@@ -199,8 +240,20 @@ describe('tributary up', () => {
         await fetch(`http://127.0.0.1:${api.port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ datanets { totalCount } }"}' })
       ).json()) as { data: { datanets: { totalCount: number } } };
       expect(r.data.datanets.totalCount).toBe(0);
+      expect((await fetch(`http://127.0.0.1:${api.port}/v1/models`)).status).toBe(404);
     } finally {
       expect(await interrupt(api.child)).toBe(0);
+    }
+    // Inference alone (`tributary serve`): /v1 and /keys, no GraphQL.
+    const serve = await up([], 'serve', 'inference server is up');
+    try {
+      const h = await health(serve.port);
+      expect(Object.keys(h.checks).sort()).toEqual(['chain', 'clickhouse', 'postgres']);
+      expect((await fetch(`http://127.0.0.1:${serve.port}/graphql`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${serve.port}/v1/models`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${serve.port}/keys`)).status).toBe(405);
+    } finally {
+      expect(await interrupt(serve.child)).toBe(0);
     }
   });
 });
