@@ -35,6 +35,33 @@ describe('loadConfig()', () => {
     expect(() => loadConfig({ UPLOAD_DAILY_BYTES: '-5' })).toThrow(ConfigError);
   });
 
+  it('takes the serving settings, with defaults for the shipped model on wasm', () => {
+    const d = loadConfig({});
+    expect(d).toMatchObject({ tensorBackend: 'wasm', serveMaxBatch: 32, serveMaxQueue: 256, settlementIntervalSeconds: 60, inferenceText: 'until-settled' });
+    expect(d.baseModelDir).toBe(resolve('serving/models/tributary-tiny'));
+    const c = loadConfig({
+      BASE_MODEL_DIR: '/models/gpt2',
+      TENSOR_BACKEND: 'webgpu',
+      SERVE_MAX_BATCH: '8',
+      SERVE_MAX_QUEUE: '16',
+      ADAPTER_HOST_BUDGET_BYTES: '1000',
+      ADAPTER_DEVICE_BUDGET_BYTES: '500',
+      SETTLEMENT_INTERVAL_SECONDS: '5',
+      INFERENCE_TEXT: 'keep',
+    });
+    expect(c).toMatchObject({
+      baseModelDir: '/models/gpt2',
+      tensorBackend: 'webgpu',
+      serveMaxBatch: 8,
+      serveMaxQueue: 16,
+      adapterHostBudgetBytes: 1000,
+      adapterDeviceBudgetBytes: 500,
+      settlementIntervalSeconds: 5,
+      inferenceText: 'keep',
+    });
+    expect(() => loadConfig({ TENSOR_BACKEND: 'cuda', INFERENCE_TEXT: 'never' })).toThrow(/TENSOR_BACKEND[\s\S]*INFERENCE_TEXT|INFERENCE_TEXT[\s\S]*TENSOR_BACKEND/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', RPC_URL: '  ' }).port).toBe(4000);
   });

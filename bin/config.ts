@@ -64,6 +64,7 @@ export const configSchema = z.object({
   ADAPTER_HOST_BUDGET_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
   ADAPTER_DEVICE_BUDGET_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   SETTLEMENT_INTERVAL_SECONDS: seconds(60),
+  INFERENCE_TEXT: z.enum(['until-settled', 'keep']).default('until-settled'),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -112,6 +113,8 @@ export interface Config {
   adapterDeviceBudgetBytes: number;
   /** How often usage is settled on-chain through InferenceRouter. */
   settlementIntervalSeconds: number;
+  /** `until-settled`: an inference's prompt and output are blanked once its epoch's payout is final (hashes stay). */
+  inferenceText: RawConfig['INFERENCE_TEXT'];
 }
 
 export class ConfigError extends Error {
@@ -189,5 +192,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adapterHostBudgetBytes: c.ADAPTER_HOST_BUDGET_BYTES,
     adapterDeviceBudgetBytes: c.ADAPTER_DEVICE_BUDGET_BYTES,
     settlementIntervalSeconds: c.SETTLEMENT_INTERVAL_SECONDS,
+    inferenceText: c.INFERENCE_TEXT,
   };
 }

@@ -8,7 +8,9 @@ import type { Hex } from 'viem';
 import { keysRoute } from '../api/index.ts';
 import type { ChainConnection, Deployment } from '../contracts/index.ts';
 import {
+  claimableEpochs,
   fillInferenceEpochs,
+  redactSettledInferences,
   findApiKeyBySecret,
   listServableModels,
   loadAdapterFiles,
@@ -132,6 +134,22 @@ export async function startServing(
   });
   settler.start();
 
+  // Privacy: attribution needs an inference's text until its epoch's payout is final; after that only
+  // the hashes stay (INFERENCE_TEXT=keep keeps the text).
+  let redacting = false;
+  const redactTimer = setInterval(() => {
+    if (c.inferenceText !== 'until-settled' || redacting) return;
+    redacting = true;
+    claimableEpochs(deps.ch.client)
+      .then(async (epochs) => {
+        const n = await redactSettledInferences(deps.ch.client, { epochs });
+        if (n > 0) log.info('blanked the text of inferences whose payout is final', { inferences: n, epochs: epochs.map(String) });
+      })
+      .catch((e: unknown) => log.warn('could not blank settled inference text', { error: e instanceof Error ? e.message : String(e) }))
+      .finally(() => (redacting = false));
+  }, c.settlementIntervalSeconds * 1000);
+  redactTimer.unref();
+
   const route = openaiRoutes({
     engine,
     tokenizer,
@@ -178,6 +196,7 @@ export async function startServing(
     routes: [route, keysRoute({ db: deps.pg.db, domain: { chainId: deps.chain.deployment.chainId, router: deps.chain.deployment.contracts.InferenceRouter } })],
     async stop() {
       clearInterval(catalogTimer);
+      clearInterval(redactTimer);
       await engine.close();
       await recorder.close();
       await settler.stop();

@@ -6,6 +6,7 @@ import type { Hex } from 'viem';
 import type { ContractName } from '../../contracts/index.ts';
 import { openClickHouse, type ClickHouseStore } from './connect.ts';
 import { DERIVED_FEEDERS, DERIVED_RELATIONS, derivedRelation, derivedSelectList } from './derived.ts';
+import { claimableEpochs } from './inferenceLog.ts';
 import { eventRowTsv, eventTable, insertEventRows, type ContractEvent, type EventTable, type LogPosition } from './eventTables.ts';
 import { migrate, migrationChecksum } from './migrate.ts';
 import { CLICKHOUSE_MIGRATIONS } from './migrations/index.ts';
@@ -653,6 +654,32 @@ describe('models', () => {
 });
 
 describe('payout batches and claims', () => {
+  it('claimableEpochs() are the epochs with a posted batch past its dispute window; revoked batches do not count', async () => {
+    const store = await freshStore();
+    const claimableAt = (epoch: number) => BigInt(Math.floor(T0 / 1000) + epoch * 3600);
+    const batch = (block: number, epoch: bigint) =>
+      ev('AttributionSettlement', 'BatchPosted', at(block, 0), {
+        epoch,
+        nonce: 0n,
+        root: hash(0x6000n + epoch),
+        total: 1n,
+        cumulativeTotal: 1n,
+        scoreFileHash: hash(0x7000n + epoch),
+        signerSetVersion: 1n,
+        available: 1n,
+        claimableAt: claimableAt(Number(epoch)),
+        poster: addr(20),
+      });
+    expect(await claimableEpochs(store.client, T0 + 10 * 3_600_000)).toEqual([]);
+    await put(store, batch(10, 1n), batch(11, 2n), batch(12, 3n));
+    await put(store, ev('AttributionSettlement', 'BatchRevoked', at(13), { epoch: 2n, nonce: 0n, by: addr(21), reason: 'bad', carryRestored: 0n, restoredEpoch: 0n }));
+    expect(await claimableEpochs(store.client, T0 + 3_600_000 - 1000)).toEqual([]);
+    expect(await claimableEpochs(store.client, T0 + 3_600_000)).toEqual([1n]);
+    // Epoch 2's batch is revoked: past its window it is still not final.
+    expect(await claimableEpochs(store.client, T0 + 2 * 3_600_000 + 5000)).toEqual([1n]);
+    expect(await claimableEpochs(store.client, T0 + 3 * 3_600_000)).toEqual([1n, 3n]);
+  });
+
   it('show posted and revoked batches with their rollover, claims and pools, and undo a reorged revocation', async () => {
     const store = await freshStore();
     const posted = (block: number, nonce: bigint, total: bigint, available: bigint) => [

@@ -373,3 +373,21 @@ export const INFERENCE_LOG_RELATION: DerivedRelation = {
     col('epoch', 'Nullable(UInt64)', 'the attribution epoch whose pool got the fee; NULL until settled on chain'),
   ],
 };
+
+// ------------------------------------------------------------ settled epochs
+
+/**
+ * The attribution epochs whose payout is final at `now`: each has a posted, unrevoked batch past its
+ * dispute window (claimable), so its inferences no longer need their text. Ascending. `now` is wall-clock
+ * time; a chain whose clock runs ahead (anvil after evm_increaseTime) makes batches claimable later here
+ * than on chain, never sooner.
+ */
+export async function claimableEpochs(client: ClickHouseClient, nowMs = Date.now()): Promise<bigint[]> {
+  const rs = await client.query({
+    query: `SELECT DISTINCT toString(epoch) AS e FROM payout_batches
+            WHERE status = 'posted' AND claimable_at <= fromUnixTimestamp64Milli({now:Int64}) ORDER BY epoch`,
+    query_params: { now: nowMs },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ e: string }>()).map((r) => BigInt(r.e));
+}
