@@ -6,9 +6,9 @@ import { schemaSdl } from './graphql/printSchema.ts';
 describe('the api part', () => {
   it('exports exactly its public surface', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'BAD_USER_INPUT', 'BadUploadError', 'DEFAULT_PAGE_SIZE', 'MAX_PAGE_SIZE', 'QUERY_LIMITS', 'QUERY_TOO_COMPLEX', 'UPLOAD_TYPES',
+      'BAD_USER_INPUT', 'BadUploadError', 'DEFAULT_PAGE_SIZE', 'GRANT_MAX_AGE_SECONDS', 'KEY_GRANT_TYPES', 'MAX_PAGE_SIZE', 'QUERY_LIMITS', 'QUERY_TOO_COMPLEX', 'UPLOAD_TYPES',
       'UploadDatanetNotFoundError', 'UploadError', 'UploadQuotaExceededError', 'UploadRefusedError', 'UploadSignatureError', 'UploadTooLargeError',
-      'buildSchema', 'contributionsRoute', 'createApi', 'recoverUploader', 'uploadContribution', 'uploadJson', 'uploadTypedData',
+      'buildSchema', 'checkKeyGrant', 'contributionsRoute', 'createApi', 'keyGrantTypedData', 'keysRoute', 'recoverUploader', 'uploadContribution', 'uploadJson', 'uploadTypedData',
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTensorBackend } from './backend.ts';
-import { forward, initModel, parameterCount, type Gpt2Model } from './gpt2.ts';
-import { appendPresent, disposePast, emptySequence, stackPast, type SequenceKv } from './kvCache.ts';
+import { forward, initModel, outputProjection, parameterCount, type Gpt2Model } from './gpt2.ts';
+import { createKvBatch } from './kvCache.ts';
 import type { Gpt2Config } from './modelConfig.ts';
 import { tf } from './tf.ts';
 
@@ -86,7 +86,12 @@ describe('gpt2', () => {
     expect(logits.shape).toEqual([1, ids.length, TINY.vocabSize]);
     const ref = referenceLogits(model, ids).flat();
     expect(maxDiff(logits.dataSync(), ref)).toBeLessThan(1e-3);
-    logits.dispose();
+    // The same with the output projection made once.
+    const projection = outputProjection(model);
+    const again = forward(model, [ids], { outputProjection: projection }).logits;
+    expect(maxDiff(again.dataSync(), logits.dataSync())).toBeLessThan(1e-5);
+    expect(() => forward(model, [ids], { outputProjection: logits.reshape([ids.length, TINY.vocabSize]) as tf.Tensor2D })).toThrow(/outputProjection is \[7, 23\], expected wteᵀ \[16, 23\]/);
+    tf.dispose([logits, again, projection]);
   });
 
   it('counts parameters as GPT-2 small has them', () => {
@@ -96,56 +101,106 @@ describe('gpt2', () => {
   it('decoding with the KV cache gives the logits of full recomputation', () => {
     const model = scrambled(2);
     const prompt = [1, 2, 3, 4];
-    let seq: SequenceKv = emptySequence();
+    const kv = createKvBatch<string>();
     const pre = forward(model, [prompt], { present: true });
-    seq = appendPresent([seq], pre.present!, [prompt.length])[0]!;
+    kv.join(['row'], pre.present!, [prompt.length]);
     const ids = [...prompt];
     let next = argmaxLast(pre.logits);
     pre.logits.dispose();
     for (let step = 0; step < 8; step++) {
       ids.push(next);
-      const past = stackPast([seq], TINY.nLayer, TINY.nHead, TINY.nEmbd / TINY.nHead);
-      const inc = forward(model, [[next]], { past, present: true });
-      disposePast(past);
-      seq = appendPresent([seq], inc.present!, [1])[0]!;
+      const inc = forward(model, [[next]], { past: kv.past(), extend: true });
+      kv.advance(inc.extended!, 1);
       const full = forward(model, [ids]);
       const lastFull = full.logits.slice([0, ids.length - 1, 0], [1, 1, -1]);
       expect(maxDiff(inc.logits.dataSync(), lastFull.dataSync())).toBeLessThan(1e-4);
       next = argmaxLast(inc.logits);
       for (const t of [inc.logits, full.logits, lastFull]) t.dispose();
     }
-    expect(seq.length).toBe(ids.length);
+    expect(kv.lengths).toEqual([ids.length]);
+    kv.dispose();
   });
 
-  it('rows of different lengths share a decode step, and right-padded prompts share a prefill', () => {
+  it('right-padded prompts share a prefill: the real positions get the logits they get alone', () => {
     const model = scrambled(3);
     const prompts = [[5, 6, 7, 8, 9], [10], [11, 12, 13]];
     const T = 5;
     const padded = prompts.map((p) => [...p, ...new Array<number>(T - p.length).fill(0)]);
+    const pre = forward(model, padded, { logitsAt: prompts.map((p) => p.length - 1) });
+    prompts.forEach((p, b) => {
+      const ref = referenceLogits(model, p).at(-1)!;
+      const row = pre.logits.slice([b, 0, 0], [1, 1, -1]);
+      expect(maxDiff(row.dataSync(), ref)).toBeLessThan(1e-3);
+      row.dispose();
+    });
+    pre.logits.dispose();
+  });
+
+  it('rows of different lengths share decode steps in one batched cache, and rows leave and join between steps', () => {
+    const model = scrambled(3);
     const before = tf.memory().numTensors;
-    const pre = forward(model, padded, { present: true, logitsAt: prompts.map((p) => p.length - 1) });
-    let seqs = appendPresent(prompts.map(emptySequence), pre.present!, prompts.map((p) => p.length));
-    const nextTokens = [7, 3, 19];
-    const past = stackPast(seqs, TINY.nLayer, TINY.nHead, TINY.nEmbd / TINY.nHead);
-    const step = forward(model, nextTokens.map((t) => [t]), { past, present: true });
-    disposePast(past);
-    seqs = appendPresent(seqs, step.present!, [1, 1, 1]);
-    for (let b = 0; b < prompts.length; b++) {
-      const alone = forward(model, [prompts[b]!]);
-      const lastAlone = alone.logits.slice([0, prompts[b]!.length - 1, 0], [1, 1, -1]);
-      const preRow = pre.logits.slice([b, 0, 0], [1, 1, -1]);
-      expect(maxDiff(preRow.dataSync(), lastAlone.dataSync())).toBeLessThan(1e-4);
-      const ref = referenceLogits(model, [...prompts[b]!, nextTokens[b]!]).at(-1)!;
-      const stepRow = step.logits.slice([b, 0, 0], [1, 1, -1]);
-      expect(maxDiff(stepRow.dataSync(), ref)).toBeLessThan(1e-3);
-      preRow.dispose();
-      stepRow.dispose();
-      alone.logits.dispose();
-      lastAlone.dispose();
-    }
-    expect(seqs.map((s) => s.length)).toEqual([6, 2, 4]);
-    for (const t of [pre.logits, step.logits]) t.dispose();
-    for (const s of seqs) for (const t of [...s.k, ...s.v]) t.dispose();
+    const kv = createKvBatch<number>();
+    const seqs = new Map<number, number[]>(); // row id → its tokens so far
+    /** Left-padded prefill of `prompts` (ids from `firstId`), joining the cache; checks each row's last logits. */
+    const prefill = (prompts: number[][], firstId: number) => {
+      const T = Math.max(...prompts.map((p) => p.length));
+      const leftPad = prompts.map((p) => T - p.length);
+      const tokens = prompts.map((p, b) => [...new Array<number>(leftPad[b]!).fill(0), ...p]);
+      const out = forward(model, tokens, { present: true, leftPad, logitsAt: prompts.map(() => T - 1) });
+      expectLast(out.logits, prompts);
+      const ids = prompts.map((_, b) => firstId + b);
+      kv.join(ids, out.present!, prompts.map((p) => p.length));
+      ids.forEach((id, b) => seqs.set(id, [...prompts[b]!]));
+      out.logits.dispose();
+    };
+    /** Every row of the cache gets one more token, and its logits must be full recomputation's. */
+    const decode = (step: number) => {
+      const next = kv.rows.map((id) => (id * 7 + step) % TINY.vocabSize);
+      const out = forward(model, next.map((t) => [t]), { past: kv.past(), extend: true });
+      kv.advance(out.extended!, 1);
+      kv.rows.forEach((id, b) => seqs.get(id)!.push(next[b]!));
+      expectLast(out.logits, kv.rows.map((id) => seqs.get(id)!));
+      out.logits.dispose();
+    };
+    const expectLast = (logits: tf.Tensor, rows: number[][]) => {
+      rows.forEach((ids, b) => {
+        const full = forward(model, [ids]);
+        const want = full.logits.slice([0, ids.length - 1, 0], [1, 1, -1]);
+        const got = logits.slice([b, 0, 0], [1, 1, -1]);
+        expect(maxDiff(got.dataSync(), want.dataSync()), `row ${b} (${ids.length} tokens)`).toBeLessThan(1e-4);
+        tf.dispose([full.logits, want, got]);
+      });
+    };
+
+    prefill([[5, 6, 7, 8, 9], [10], [11, 12, 13]], 0); // rows 0, 1, 2
+    decode(0);
+    decode(1);
+    kv.drop(new Set([1])); // a middle row leaves
+    expect(kv.rows).toEqual([0, 2]);
+    decode(2);
+    prefill([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [4]], 10); // a prompt longer than the cache, and a short one
+    expect(kv.rows).toEqual([0, 2, 10, 11]);
+    decode(3);
+    decode(4);
+    for (let i = 0; i < 14; i++) decode(5 + i);
+    prefill([[3]], 20);
+    decode(19);
+    expect(kv.lengths).toEqual([25, 23, 27, 18, 2]);
+    expect(kv.paddedPositions()).toBe(5 * 27);
+    // The longest row leaves, the next is 2 shorter: the padding stays (no copy); then the rest leave but
+    // one 25 shorter: the cache drops that padding.
+    kv.drop(new Set([10]));
+    expect(kv.paddedPositions()).toBe(4 * 27);
+    decode(20);
+    kv.drop(new Set([0, 2, 11]));
+    expect(kv.rows).toEqual([20]);
+    expect(kv.lengths).toEqual([3]);
+    expect(kv.paddedPositions()).toBe(3);
+    decode(21);
+    expect(kv.past()!.k[0]!.shape).toEqual([1, TINY.nHead, 4, TINY.nEmbd / TINY.nHead]);
+    kv.drop(new Set([20]));
+    expect(kv.past()).toBeUndefined();
+    kv.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -8,7 +8,8 @@
 //
 // Two hooks make this one forward serve inference, batched multi-adapter serving and training:
 // - `past`: keys and values of earlier positions per row (padded to a common length, with each row's
-//   real length), so decoding extends a KV cache instead of recomputing; `present` gives the new ones.
+//   real length), so decoding extends a KV cache instead of recomputing; `present` gives the new ones,
+//   `extended` the past with the new ones appended (what a batched KV cache keeps for the next step).
 // - `hook.delta(module, x)`: an extra term added to a projection's output, for LoRA (one adapter, or a
 //   different adapter per row, see lora.ts). The base matmul runs once for the whole batch either way.
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Tensor4D } from './tf.ts';
@@ -90,6 +91,9 @@ export function disposeModel(model: Gpt2Model): void {
   model.params.clear();
 }
 
+const GELU_LINEAR = 2 * Math.sqrt(2 / Math.PI);
+const GELU_CUBIC = GELU_LINEAR * 0.044715;
+
 /** Counts what a forward pass did (tests use it to show that batching adapters adds no base matmul). */
 export interface ForwardStats {
   baseMatmuls: number;
@@ -103,11 +107,17 @@ export interface LinearHook {
 
 /** Keys and values of earlier positions, per layer. */
 export interface AttentionPast {
-  /** Per layer, [B, H, S, D]: each row's earlier keys, padded after its real length to a common S. */
+  /** Per layer, [B, H, S, D]: each row's earlier keys, padded to a common S (see `align`). */
   k: Tensor4D[];
   v: Tensor4D[];
   /** Per row, how many of the S positions are real (the rest is padding and masked out). */
   lengths: readonly number[];
+  /**
+   * Where a row's real positions sit among the S: 'start' (default), the first lengths[b], padded after;
+   * 'end', the last lengths[b], padded before (right-aligned: a batch that appends one position to every
+   * row keeps that form, see kvCache.ts).
+   */
+  align?: 'start' | 'end';
 }
 
 export interface ForwardOptions {
@@ -116,8 +126,21 @@ export interface ForwardOptions {
   stats?: ForwardStats;
   /** Return the new positions' keys and values (for a KV cache). Default false. */
   present?: boolean;
+  /** Return `extended`: per layer, the past's keys and values followed by the new positions'. Default false. */
+  extend?: boolean;
+  /**
+   * Per row, how many of its T tokens are left padding (default none): row b's real tokens are
+   * tokens[b][leftPad[b]…], at positions past.lengths[b] onwards. Left-padded prompts give right-aligned keys.
+   */
+  leftPad?: readonly number[];
   /** Logits only at this position of each row (e.g. each prompt's last token); default every position. */
   logitsAt?: readonly number[];
+  /**
+   * The tied output projection made once, wteᵀ as (C, V) (`outputProjection(model)`), for callers that run
+   * many passes: logits are then x·wteᵀ without transposing the table at every pass (on wasm that
+   * transpose costs 4× the product itself). Default: wte, transposed in the pass.
+   */
+  outputProjection?: Tensor2D;
 }
 
 export interface ForwardResult {
@@ -125,13 +148,16 @@ export interface ForwardResult {
   logits: Tensor3D;
   /** Per layer, [B, H, T, D]: the keys and values of the T new positions. */
   present?: { k: Tensor4D[]; v: Tensor4D[] };
+  /** Per layer, [B, H, S + T, D]: the past's keys and values, then the new positions'. */
+  extended?: { k: Tensor4D[]; v: Tensor4D[] };
 }
 
 /**
  * Runs the model on `tokens` ([B][T]: every row the same length T). Row b's tokens sit at positions
  * past.lengths[b] … past.lengths[b] + T − 1. Rows may be right-padded (prompts of different lengths in one
  * prefill): a padded position sees the real ones before it but no real position sees it, so the real
- * logits are unaffected; the caller keeps only the real positions' keys and values.
+ * logits are unaffected; the caller keeps only the real positions' keys and values. Or left-padded
+ * (`leftPad`): no position sees a padded one, and the real tokens' positions start after the past.
  */
 export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[] | Tensor2D, opts: ForwardOptions = {}): ForwardResult {
   const { config, params } = model;
@@ -144,10 +170,17 @@ export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[]
   const past = opts.past;
   const S = past ? past.k[0]!.shape[2] : 0;
   const lengths = past?.lengths ?? new Array<number>(B).fill(0);
+  const leftPad = opts.leftPad ?? new Array<number>(B).fill(0);
   if (B === 0 || T === 0) throw new ModelConfigError(`forward needs at least one row of at least one token, got [${B}, ${T}]`);
+  if (leftPad.length !== B || leftPad.some((n) => !Number.isInteger(n) || n < 0 || n >= T)) {
+    throw new ModelConfigError(`forward: leftPad must give each of the ${B} rows a padding count in [0, ${T}), got [${leftPad.join(', ')}]`);
+  }
   if (Array.isArray(tokens) && tokens.some((r) => r.length !== T)) throw new ModelConfigError('forward: every row must have the same number of tokens (pad them)');
   if (lengths.length !== B) throw new ModelConfigError(`forward: past has ${lengths.length} rows, tokens have ${B}`);
-  const longest = Math.max(...lengths) + T;
+  if (opts.outputProjection && (opts.outputProjection.shape[0] !== C || opts.outputProjection.shape[1] !== config.vocabSize)) {
+    throw new ModelConfigError(`forward: outputProjection is [${opts.outputProjection.shape.join(', ')}], expected wteᵀ [${C}, ${config.vocabSize}]`);
+  }
+  const longest = Math.max(...lengths.map((n, b) => n + T - leftPad[b]!));
   if (longest > config.nPositions) {
     throw new ModelConfigError(`a sequence of ${longest} tokens is longer than the model's ${config.nPositions} positions`);
   }
@@ -163,23 +196,26 @@ export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[]
     const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, config.layerNormEpsilon)));
     return tf.add(tf.mul(normed, p(`${prefix}.weight`)), p(`${prefix}.bias`));
   };
-  // GPT-2's "gelu_new": the tanh approximation.
-  const gelu = (x: Tensor): Tensor =>
-    tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
+  // GPT-2's "gelu_new", the tanh approximation 0.5·x·(1 + tanh(z)) with z = √(2/π)·(x + 0.044715·x³),
+  // written as x·sigmoid(2z), which is the same function: on wasm, tanh and pow cost 7× what sigmoid and
+  // two multiplies do.
+  const gelu = (x: Tensor): Tensor => tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.mul(x, x), GELU_CUBIC), GELU_LINEAR))));
   const heads = (x: Tensor2D): Tensor4D => tf.transpose(tf.reshape(x, [B, T, H, D]), [0, 2, 1, 3]); // (B, H, T, D)
 
   return tf.tidy(() => {
     const ids = Array.isArray(tokens) ? tf.tensor2d(tokens as number[][], [B, T], 'int32') : (tokens as Tensor2D);
     const positions = tf.tensor2d(
-      Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => lengths[b]! + t)),
+      Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => lengths[b]! + Math.max(0, t - leftPad[b]!))),
       [B, T],
       'int32',
     );
     let x = tf.add(embeddingLookup(p('wte.weight') as Tensor2D, ids), embeddingLookup(p('wpe.weight') as Tensor2D, positions)) as Tensor3D; // (B, T, C)
-    const mask = attentionMask(lengths, S, T); // (B, 1, T, S + T), 0 or −1e9
+    const mask = attentionMask(lengths, past?.align ?? 'start', S, T, leftPad); // (B, 1, T, S + T), 0 or −1e9
     const scale = 1 / Math.sqrt(D);
     const presentK: Tensor4D[] = [];
     const presentV: Tensor4D[] = [];
+    const extendedK: Tensor4D[] = [];
+    const extendedV: Tensor4D[] = [];
 
     for (let l = 0; l < config.nLayer; l++) {
       const h = `h.${l}`;
@@ -193,6 +229,10 @@ export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[]
       }
       const keys = past ? tf.concat([past.k[l]!, k], 2) : k; // (B, H, S + T, D)
       const values = past ? tf.concat([past.v[l]!, v], 2) : v;
+      if (opts.extend) {
+        extendedK.push(keys);
+        extendedV.push(values);
+      }
       const scores = tf.add(tf.mul(tf.matMul(q, keys, false, true), scale), mask); // (B, H, T, S + T)
       const attended = tf.matMul(tf.softmax(scores), values); // (B, H, T, D)
       const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * T, C]) as Tensor2D;
@@ -213,24 +253,37 @@ export function forward(model: Gpt2Model, tokens: readonly (readonly number[])[]
       out = tf.reshape(tf.gather(tf.reshape(out, [B * T, C]), rows), [B, 1, C]);
       Tout = 1;
     }
-    const logits = tf.reshape(tf.matMul(tf.reshape(out, [B * Tout, C]) as Tensor2D, p('wte.weight') as Tensor2D, false, true), [B, Tout, config.vocabSize]) as Tensor3D;
-    return opts.present ? { logits, present: { k: presentK, v: presentV } } : { logits };
+    const flat = tf.reshape(out, [B * Tout, C]) as Tensor2D;
+    const projected = opts.outputProjection ? tf.matMul(flat, opts.outputProjection) : tf.matMul(flat, p('wte.weight') as Tensor2D, false, true);
+    const logits = tf.reshape(projected, [B, Tout, config.vocabSize]) as Tensor3D;
+    return {
+      logits,
+      ...(opts.present ? { present: { k: presentK, v: presentV } } : {}),
+      ...(opts.extend ? { extended: { k: extendedK, v: extendedV } } : {}),
+    };
   });
+}
+
+/** wteᵀ, (C, V): forward's `outputProjection`. The caller disposes it. */
+export function outputProjection(model: Gpt2Model): Tensor2D {
+  return tf.transpose(model.params.get('wte.weight')!) as Tensor2D;
 }
 
 /**
  * The additive attention mask, (B, 1, T, S + T): query t of row b sees the row's real earlier positions
- * (j < lengths[b]) and the new positions up to itself (S ≤ j ≤ S + t).
+ * (the first or the last lengths[b] of the S, by `align`) and the new positions from its first real one
+ * up to itself (S + leftPad[b] ≤ j ≤ S + t). A padded query sees nothing real; its output is never used.
  */
-function attentionMask(lengths: readonly number[], S: number, T: number): Tensor4D {
+function attentionMask(lengths: readonly number[], align: 'start' | 'end', S: number, T: number, leftPad: readonly number[]): Tensor4D {
   const B = lengths.length;
   const width = S + T;
   const m = new Float32Array(B * T * width);
   for (let b = 0; b < B; b++) {
+    const [from, to] = align === 'start' ? [0, lengths[b]!] : [S - lengths[b]!, S]; // real past columns
     for (let t = 0; t < T; t++) {
       const row = (b * T + t) * width;
       for (let j = 0; j < width; j++) {
-        const visible = j < S ? j < lengths[b]! : j - S <= t;
+        const visible = j < S ? j >= from && j < to : j - S >= leftPad[b]! && j - S <= t;
         if (!visible) m[row + j] = -1e9;
       }
     }

@@ -4,12 +4,14 @@
 //
 // Three ways to apply adapters, all through gpt2.ts's LinearHook:
 // - one adapter for the whole batch (`adapterHook`), as training and single-model serving do;
-// - a different adapter per row (`multiAdapterHook`): the batch's adapters are concatenated along the rank
-//   and a mask keeps each row's own columns, so the LoRA term of every row is two dense matmuls whatever
-//   the number of distinct adapters, and the base matmul still runs once;
+// - a different adapter per row (`multiAdapterHook`, and loraStack.ts, which keeps the stack across decode
+//   steps): the batch's adapters are concatenated along the rank and a mask keeps each row's own columns,
+//   so the LoRA term of every row is two dense matmuls whatever the number of distinct adapters, and the
+//   base matmul still runs once;
 // - merged into the base weights (`mergeAdapter`), which costs nothing per token but one model per adapter.
 import { TributaryError } from '../contracts/index.ts';
 import { linearModules, type Gpt2Model, type LinearHook } from './gpt2.ts';
+import { createLoraStack } from './loraStack.ts';
 import type { Gpt2Config } from './modelConfig.ts';
 import { tf, type Tensor, type Tensor2D } from './tf.ts';
 
@@ -129,54 +131,23 @@ export function adapterHook(adapter: LoraAdapter): LinearHook {
  * The batch's adapters are concatenated along the rank: A = [A₁ … A_k] (in × Σr) and B = [s₁B₁; …; s_kB_k]
  * (Σr × out), and a 0/1 mask keeps, for each row, only its own adapter's rank columns:
  * y = ((x·A) ⊙ M)·B. That is two dense matmuls and one multiply per module whatever the number of
- * distinct adapters, with no per-row copies of weights (a gather of each row's A and B costs in·r + r·out
- * copies per row, measured 2–5× slower on wasm). Ranks may differ. The concatenations are built once per
- * module per hook, so once per decode step, for the adapters of the batch only.
+ * distinct adapters, and the base matmul still runs once. Ranks may differ. (A per-row gather of each
+ * row's A and B, Punica's BGMV, costs fewer multiply-adds, r·(in + out) a row against k·r·(in + out),
+ * but tfjs-wasm's gather and small batched matmuls made it 10× slower here: bench/serving/README.md.)
+ * This one-off hook stacks the adapters when it is made; the engine keeps a stack across steps
+ * (loraStack.ts), which is what this calls.
  */
 export function multiAdapterHook(adapters: readonly LoraAdapter[], rowAdapter: readonly number[]): LinearHook & { dispose(): void } {
   for (const i of rowAdapter) {
     if (!Number.isInteger(i) || i < -1 || i >= adapters.length) throw new LoraError(`row adapter index ${i} is not in [-1, ${adapters.length})`);
   }
-  const built = new Map<string, { a: Tensor2D; b: Tensor2D; mask: Tensor2D } | null>();
-  const build = (module: string) => {
-    if (built.has(module)) return built.get(module)!;
-    // Column ranges of each adapter that targets this module.
-    const ranges = new Map<number, [number, number]>();
-    let width = 0;
-    adapters.forEach((ad, i) => {
-      if (ad.modules.has(module)) {
-        ranges.set(i, [width, width + ad.config.r]);
-        width += ad.config.r;
-      }
-    });
-    if (width === 0 || !rowAdapter.some((i) => ranges.has(i))) {
-      built.set(module, null);
-      return null;
-    }
-    const mask = new Float32Array(rowAdapter.length * width);
-    rowAdapter.forEach((i, n) => {
-      const r = ranges.get(i);
-      if (r) mask.fill(1, n * width + r[0], n * width + r[1]);
-    });
-    const parts = [...ranges.keys()].map((i) => ({ w: adapters[i]!.modules.get(module)!, s: loraScale(adapters[i]!.config) }));
-    const entry = tf.tidy(() => ({
-      a: (parts.length === 1 ? parts[0]!.w.a.clone() : tf.concat(parts.map((p) => p.w.a), 1)) as Tensor2D, // (in, Σr)
-      b: tf.concat(parts.map((p) => tf.mul(p.w.b, p.s)), 0) as Tensor2D, // (Σr, out), scales folded in
-      mask: tf.tensor2d(mask, [rowAdapter.length, width]), // (N, Σr)
-    }));
-    built.set(module, entry);
-    return entry;
-  };
+  const stack = createLoraStack();
+  const hook = stack.hook(rowAdapter.map((i) => (i < 0 ? null : adapters[i]!)));
   return {
-    delta(module, x) {
-      if (x.shape[0] !== rowAdapter.length) throw new LoraError(`the hook was built for ${rowAdapter.length} rows, the batch has ${x.shape[0]}`);
-      const e = build(module);
-      if (!e) return null;
-      return tf.matMul(tf.mul(tf.matMul(x, e.a), e.mask), e.b) as Tensor2D;
-    },
+    delta: (module, x) => hook.delta(module, x),
     dispose() {
-      for (const e of built.values()) if (e) tf.dispose([e.a, e.b, e.mask]);
-      built.clear();
+      hook.dispose();
+      stack.dispose();
     },
   };
 }

@@ -1,5 +1,5 @@
 // Micro-benchmark: tfjs's wasm BatchMatMul kernel as the backend ships it, against serving/wasmMatMul.ts's
-// wrapper (explicit transposes, banded rows), side by side in one process, for the shapes training and
+// wrapper (explicit transposes), side by side in one process, for the shapes training and
 // serving compute with. For each shape both kernels run in alternating rounds, each round timed by this
 // process's CPU time (the wasm backend computes on one thread, so CPU time is the product's cost even
 // while other processes take turns on the cores; wall time on a shared machine jumps by several times);

@@ -7,8 +7,8 @@
 //   matmul kernel (serving/wasmMatMul.ts's wrapper and everything under it);
 // - a partition of the samples by the innermost named serving function on the stack (anonymous
 //   callbacks and the matmul wrapper skipped), so that the tfjs ops a function issues count as its own:
-//   `gpt2.ts:linear` is the base projections, `lora.ts:delta` the LoRA terms, `kvCache.ts:appendPresent`
-//   growing the per-sequence caches, and so on; `(outside serving)` is everything else.
+//   `gpt2.ts:forward` is the model's own ops, `loraStack.ts:delta` the LoRA terms, `kvCache.ts:join` and
+//   `drop` the batched KV cache's changes, and so on; `(outside serving)` is everything else.
 // Profiling slows the arm down a little (a sample every 200 µs), so profiled runs are for reading, not for the table.
 import { Session } from 'node:inspector/promises';
 

@@ -7,18 +7,24 @@
 //
 // Two ways to schedule:
 // - 'mixed' (OpenLoRA): every running sequence decodes in the same step whatever its adapter; the base
-//   matmuls run once for the whole batch and each row adds its own LoRA term (lora.ts multiAdapterHook;
-//   plain LoRA when every row has the same adapter).
+//   matmuls run once for the whole batch and each row adds its own LoRA term (the batch's adapters stacked
+//   along the rank and masked per row, the stack kept across steps: loraStack.ts; plain LoRA when every
+//   row has the same adapter).
 // - 'per-adapter' (the benchmark's baseline): each adapter is merged into a copy of the base weights, and
 //   a step serves one adapter's sequences only, taking the adapters in turn (round-robin).
+//
+// The sequences that decode together (all of them in mixed scheduling, one adapter's in per-adapter) share
+// one batched KV cache (kvCache.ts), in the order they joined: prompts are prefilled left-padded, so their
+// keys join the cache right-aligned, and a decode pass's keys extend it with no extra op.
 //
 // Admission is first come, first served within three limits: `maxBatch` running sequences; the KV byte
 // budget, reserved at admission for the prompt plus `maxTokens` (so a running sequence never runs out of
 // cache); and adapter residency: a request whose adapter is still coming from disk is passed over (its
 // load is already under way) so it does not hold up the requests behind it.
-import { forward, type Gpt2Model, type LinearHook } from '../gpt2.ts';
-import { appendPresent, disposePast, disposeSequence, emptySequence, kvBytesPerPosition, stackPast, type SequenceKv } from '../kvCache.ts';
-import { adapterHook, multiAdapterHook, type LoraAdapter } from '../lora.ts';
+import { forward, outputProjection, type Gpt2Model, type LinearHook } from '../gpt2.ts';
+import { createKvBatch, kvBytesPerPosition, type KvBatch } from '../kvCache.ts';
+import type { LoraAdapter } from '../lora.ts';
+import { createLoraStack } from '../loraStack.ts';
 import { tf, type Tensor3D } from '../tf.ts';
 import type { StreamDecoder, Tokenizer } from '../tokenizer.ts';
 import { modelBytes, type AdapterCache } from './adapterCache.ts';
@@ -159,7 +165,8 @@ interface Weights {
 interface Sequence {
   req: Pending;
   weights: Weights;
-  kv: SequenceKv;
+  /** Positions in its KV cache (the cache is its batch's, see `batches`). */
+  kvLength: number;
   tokens: number[];
   lastToken: number;
   rng: () => number;
@@ -201,6 +208,12 @@ export function createEngine(opts: EngineOptions): Engine {
   let closed = false;
   const startedAt = performance.now();
   const prefetching = new Set<string>();
+  // The KV cache of each group of sequences that decode together: everyone (mixed), or one adapter's.
+  const batches = new Map<Turn, KvBatch<Sequence>>();
+  const groupOf = (s: Sequence): Turn => (scheduling === 'mixed' ? EVERYONE : s.req.adapter);
+  const loraStack = createLoraStack();
+  // wteᵀ once for every pass. Merged models (per-adapter) share it: LoRA never targets the embedding.
+  const projection = outputProjection(model);
   // per-adapter: the adapters in the order they take turns, and the last one served.
   let turnOrder: (string | null)[] = [];
   let lastTurn: string | null | undefined;
@@ -246,14 +259,18 @@ export function createEngine(opts: EngineOptions): Engine {
     prefetchQueued();
     const turns: Turn[] = scheduling === 'mixed' ? [EVERYONE] : adapterTurns();
     for (const turn of turns) {
-      const decoding = running.filter((s) => turn === EVERYONE || s.req.adapter === turn);
+      let kv = batches.get(turn);
+      const decoding = kv ? [...kv.rows] : []; // the turn's running sequences, in the cache's order
       const joining = admit(turn);
       if (decoding.length === 0 && joining.length === 0) continue;
       if (turn !== EVERYONE) lastTurn = turn;
       running.push(...joining);
-      if (decoding.length > 0) await decode(decoding);
-      if (joining.length > 0) await prefill(joining);
-      for (const s of running.filter((s) => s.finish !== null)) end(s, s.finish!);
+      if (!kv) batches.set(turn, (kv = createKvBatch<Sequence>()));
+      if (decoding.length > 0) await decode(decoding, kv);
+      if (joining.length > 0) await prefill(joining, kv);
+      const finished = running.filter((s) => s.finish !== null);
+      leave(finished);
+      for (const s of finished) settleSequence(s, s.finish!);
       m.steps += 1;
       return true;
     }
@@ -261,7 +278,9 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   function reapCancelled(): void {
-    for (const s of running.filter((s) => s.req.signal?.aborted)) end(s, 'cancelled');
+    const cancelled = running.filter((s) => s.req.signal?.aborted);
+    leave(cancelled);
+    for (const s of cancelled) settleSequence(s, 'cancelled');
     for (const r of queue.filter((r) => r.signal?.aborted)) {
       queue.splice(queue.indexOf(r), 1);
       settle(r, { tokensIn: 0, tokensOut: 0, tokens: [], finishReason: 'cancelled', text: '', firstTokenMs: null, totalMs: performance.now() - r.submittedAt });
@@ -316,7 +335,7 @@ export function createEngine(opts: EngineOptions): Engine {
       joining.push({
         req: r,
         weights,
-        kv: emptySequence(),
+        kvLength: 0,
         tokens: [],
         lastToken: -1,
         rng: createRng(r.seed),
@@ -340,61 +359,75 @@ export function createEngine(opts: EngineOptions): Engine {
     return merged && { model: merged, lora: null, release: () => adapters.releaseMerged(adapter) };
   }
 
-  /** Every sequence advances by one token. */
-  async function decode(seqs: Sequence[]): Promise<void> {
-    const stats = await run(seqs, seqs.map((s) => [s.lastToken]), seqs.map(() => 1));
+  /** Every sequence of the cache (`seqs`, in its order) advances by one token. */
+  async function decode(seqs: Sequence[], kv: KvBatch<Sequence>): Promise<void> {
+    const hook = loraHook(seqs, 1);
+    const stats = { baseMatmuls: 0 };
+    let out: ReturnType<typeof forward>;
+    try {
+      out = forward(seqs[0]!.weights.model, seqs.map((s) => [s.lastToken]), { past: kv.past(), hook, stats, extend: true, outputProjection: projection });
+    } finally {
+      hook?.dispose();
+    }
+    kv.advance(out.extended!, 1);
+    await finishPass(seqs, out.logits, stats, seqs.map(() => 1));
     m.decodeSteps += 1;
     m.decodeRows += seqs.length;
     m.lastDecode = { rows: seqs.length, adapters: new Set(seqs.map((s) => s.weights.lora).filter((l) => l !== null)).size, baseMatmuls: stats.baseMatmuls };
   }
 
-  /** The new sequences' prompts, right-padded to the longest, in one pass; each gets its first token. */
-  async function prefill(seqs: Sequence[]): Promise<void> {
+  /**
+   * The new sequences' prompts, left-padded to the longest, in one pass (so their keys join the cache
+   * right-aligned); each gets its first token.
+   */
+  async function prefill(seqs: Sequence[], kv: KvBatch<Sequence>): Promise<void> {
     const T = Math.max(...seqs.map((s) => s.req.prompt.length));
-    const tokens = seqs.map((s) => [...s.req.prompt, ...new Array<number>(T - s.req.prompt.length).fill(0)]);
     const lengths = seqs.map((s) => s.req.prompt.length);
-    await run(seqs, tokens, lengths, lengths.map((n) => n - 1));
-    m.prefills += 1;
-    m.promptTokens += lengths.reduce((a, b) => a + b, 0);
-  }
-
-  /** One forward pass of `seqs` (who share a model), extending their KV caches by `counts`, then each one's next token. */
-  async function run(seqs: Sequence[], tokens: number[][], counts: number[], logitsAt?: number[]): Promise<{ baseMatmuls: number }> {
-    const batchModel = seqs[0]!.weights.model;
+    const leftPad = lengths.map((n) => T - n);
+    const tokens = seqs.map((s, i) => [...new Array<number>(leftPad[i]!).fill(0), ...s.req.prompt]);
+    const hook = loraHook(seqs, T);
     const stats = { baseMatmuls: 0 };
-    const past = seqs[0]!.kv.length > 0 ? stackPast(seqs.map((s) => s.kv), cfg.nLayer, cfg.nHead, cfg.nEmbd / cfg.nHead) : undefined;
-    const hook = loraHook(seqs, tokens[0]!.length);
     let out: ReturnType<typeof forward>;
     try {
-      out = forward(batchModel, tokens, { past, hook, stats, present: true, logitsAt });
+      out = forward(seqs[0]!.weights.model, tokens, { hook, stats, present: true, leftPad, logitsAt: seqs.map(() => T - 1), outputProjection: projection });
     } finally {
-      if (past) disposePast(past);
       hook?.dispose();
     }
-    const kvs = appendPresent(seqs.map((s) => s.kv), out.present!, counts); // (disposes the old caches and `present`)
-    seqs.forEach((s, i) => (s.kv = kvs[i]!));
+    kv.join(seqs, out.present!, lengths);
+    m.prefills += 1;
+    m.promptTokens += lengths.reduce((a, b) => a + b, 0);
+    await finishPass(seqs, out.logits, stats, lengths);
+  }
+
+  /** After a pass: counts its matmuls, extends each sequence's KV length by `counts`, and picks each one's next token. */
+  async function finishPass(seqs: Sequence[], logits: Tensor3D, stats: { baseMatmuls: number }, counts: number[]): Promise<void> {
     m.baseMatmuls += stats.baseMatmuls;
-    const next = await pickTokens(out.logits, seqs);
+    seqs.forEach((s, i) => (s.kvLength += counts[i]!));
+    const next = await pickTokens(logits, seqs);
     seqs.forEach((s, i) => accept(s, next[i]!));
-    return stats;
   }
 
   /**
-   * The batch's LoRA: the adapters stacked for gathered LoRA, each row (B·T of them) pointing at its own;
-   * plain LoRA when every row has the same adapter (no gathers); none when no row has one.
+   * The pass's LoRA in mixed scheduling (per-adapter's models have theirs merged): each row (B·T of them)
+   * with its sequence's adapter; none when no row has an adapter. Decode passes use the engine's adapter
+   * stack, kept across steps. A prefill stacks only its own sequences' adapters, once: its B·T rows would
+   * pay for every column of the decode stack (whose width is that of all the running adapters, and up to
+   * twice it), and the adapters it brings are appended to that stack at the next decode pass anyway.
    */
   function loraHook(seqs: Sequence[], T: number): (LinearHook & { dispose(): void }) | undefined {
-    const loras: LoraAdapter[] = [];
-    const rowAdapter: number[] = [];
-    for (const s of seqs) {
-      const lora = s.weights.lora;
-      let i = lora ? loras.indexOf(lora) : -1;
-      if (lora && i < 0) i = loras.push(lora) - 1;
-      for (let t = 0; t < T; t++) rowAdapter.push(i);
-    }
-    if (loras.length === 0) return undefined;
-    if (loras.length === 1 && rowAdapter.every((i) => i === 0)) return { ...adapterHook(loras[0]!), dispose() {} };
-    return multiAdapterHook(loras, rowAdapter);
+    if (seqs.every((s) => s.weights.lora === null)) return undefined;
+    const rows: (LoraAdapter | null)[] = [];
+    for (const s of seqs) for (let t = 0; t < T; t++) rows.push(s.weights.lora);
+    if (T === 1) return loraStack.hook(rows);
+    const once = createLoraStack();
+    const hook = once.hook(rows);
+    return {
+      delta: (module, x) => hook.delta(module, x),
+      dispose() {
+        hook.dispose();
+        once.dispose();
+      },
+    };
   }
 
   /** Each row's next token: argmax on device when every row is greedy, else sampled on the host. Disposes `logits`. */
@@ -438,9 +471,8 @@ export function createEngine(opts: EngineOptions): Engine {
     else if (last) s.finish = 'length';
   }
 
-  /** A sequence leaves: its KV cache, reservation and pin are freed, and its request settles. */
-  function end(s: Sequence, reason: FinishReason): void {
-    leave(s);
+  /** A sequence that has left settles its request. */
+  function settleSequence(s: Sequence, reason: FinishReason): void {
     settle(s.req, {
       tokensIn: s.req.prompt.length,
       tokensOut: s.tokens.length,
@@ -452,11 +484,30 @@ export function createEngine(opts: EngineOptions): Engine {
     });
   }
 
-  function leave(s: Sequence): void {
-    running.splice(running.indexOf(s), 1);
-    disposeSequence(s.kv);
-    s.weights.release();
-    kvReserved -= s.req.kvBytes;
+  /** Sequences leave: their rows of the KV caches, reservations and pins are freed. */
+  function leave(seqs: readonly Sequence[]): void {
+    if (seqs.length === 0) return;
+    const gone = new Set(seqs);
+    for (const group of new Set(seqs.map(groupOf))) {
+      const kv = batches.get(group);
+      if (!kv) continue;
+      kv.drop(gone);
+      if (kv.rows.length === 0) {
+        kv.dispose();
+        batches.delete(group);
+      }
+    }
+    for (const s of seqs) {
+      running.splice(running.indexOf(s), 1);
+      s.weights.release();
+      kvReserved -= s.req.kvBytes;
+    }
+  }
+
+  /** Frees every KV cache (after a failed pass, whose caches may be half updated, and at close). */
+  function dropCaches(): void {
+    for (const kv of batches.values()) kv.dispose();
+    batches.clear();
   }
 
   function settle(r: Pending, result: GenerateResult): void {
@@ -576,10 +627,10 @@ export function createEngine(opts: EngineOptions): Engine {
         ran = await step();
       } catch (error) {
         // A failed pass leaves the batch's caches in an unknown state: its sequences fail, the engine goes on.
-        for (const s of [...running]) {
-          leave(s);
-          fail(s.req, error);
-        }
+        dropCaches();
+        const failed = [...running];
+        leave(failed);
+        for (const s of failed) fail(s.req, error);
         ran = true;
       }
       if (ran) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -609,7 +660,7 @@ export function createEngine(opts: EngineOptions): Engine {
         maxQueue,
         batchOccupancy: running.length / maxBatch,
         kvReservedBytes: kvReserved,
-        kvUsedBytes: running.reduce((n, s) => n + s.kv.length, 0) * bytesPerPosition,
+        kvUsedBytes: running.reduce((n, s) => n + s.kvLength, 0) * bytesPerPosition,
         kvBudgetBytes: kvBudget,
         tokensPerSecond: recent.reduce((n, e) => n + e.tokens, 0) / windowSeconds(now),
         requests: { ...m.requests, finished: { ...m.requests.finished } },
@@ -620,10 +671,12 @@ export function createEngine(opts: EngineOptions): Engine {
       wake();
       await loop;
       const error = new EngineClosedError();
-      for (const s of [...running]) {
-        leave(s);
-        fail(s.req, error);
-      }
+      const stopped = [...running];
+      leave(stopped);
+      for (const s of stopped) fail(s.req, error);
+      dropCaches();
+      loraStack.dispose();
+      projection.dispose();
       for (const r of queue.splice(0)) fail(r, error);
     },
   };
