@@ -5,7 +5,6 @@
 import {
   BaseError,
   HttpRequestError,
-  WaitForTransactionReceiptTimeoutError,
   encodeFunctionData,
   getAbiItem,
   getAddress,
@@ -27,6 +26,7 @@ import type { ChainConnection, TributaryWalletClient } from './client.ts';
 import type { Deployment } from './manifest.ts';
 import { ChainError } from './errors.ts';
 import { ContractRevertError, describeRevert, toChainError } from './revertMessage.ts';
+import { sendSimulated, txResult } from './sendSimulated.ts';
 
 /** Where the operations run: a chain and the protocol's deployment on it (a Devnet or a ChainSession fits). */
 export interface ChainContext {
@@ -66,35 +66,6 @@ async function guarded<T>(action: string, f: () => Promise<T>, account?: Address
     throw toChainError(e, action, { account });
   }
 }
-
-/** Sends a simulated request and waits for a successful receipt. */
-async function sendSimulated(ctx: ChainContext, wallet: TributaryWalletClient, action: string, request: unknown): Promise<TransactionReceipt> {
-  const account = wallet.account.address;
-  // The request type depends on the function simulated; writeContract accepts what simulateContract returned.
-  const hash = await guarded(action, () => (wallet.writeContract as (r: unknown) => Promise<Hash>)(request), account);
-  let receipt: TransactionReceipt;
-  try {
-    receipt = await ctx.conn.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
-  } catch (e) {
-    if (e instanceof WaitForTransactionReceiptTimeoutError) {
-      throw new ChainError(`${action}: transaction ${hash} was sent but not mined within 120 s`, {
-        details: 'it may still be mined: look it up before sending it again',
-        retryable: true,
-        cause: e,
-      });
-    }
-    throw toChainError(e, action, { account });
-  }
-  if (receipt.status !== 'success') {
-    throw new ChainError(`${action}: transaction ${hash} reverted in block ${receipt.blockNumber}`, {
-      details: 'the simulation passed, so the chain changed in between (another transaction came first); check the state and retry',
-      retryable: true,
-    });
-  }
-  return receipt;
-}
-
-const txResult = (r: TransactionReceipt): TxResult => ({ txHash: r.transactionHash, blockNumber: r.blockNumber, gasUsed: r.gasUsed });
 
 /** The one `eventName` event the registry emitted in `receipt`. */
 function registryEvent<N extends ContractEventName<typeof DatanetRegistryAbi>>(

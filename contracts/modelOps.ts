@@ -6,7 +6,6 @@
 import {
   BaseError,
   HttpRequestError,
-  WaitForTransactionReceiptTimeoutError,
   getAbiItem,
   getAddress,
   isAddress,
@@ -26,6 +25,7 @@ import type { TributaryWalletClient } from './client.ts';
 import type { ChainContext, TxResult } from './datanetOps.ts';
 import { ChainError, type TributaryError } from './errors.ts';
 import { ContractRevertError, describeRevert, toChainError } from './revertMessage.ts';
+import { sendSimulated, txResult } from './sendSimulated.ts';
 
 /** Default price of 1000 input tokens: 0.001 OPEN (10^15 wei). */
 export const DEFAULT_PRICE_IN = 10n ** 15n;
@@ -94,34 +94,12 @@ async function guarded<T>(action: string, f: () => Promise<T>, account?: Address
   }
 }
 
-/** Sends a simulated request and waits for a successful receipt. */
-async function sendSimulated(ctx: ChainContext, wallet: TributaryWalletClient, action: string, request: unknown): Promise<TransactionReceipt> {
-  const account = wallet.account.address;
-  // writeContract accepts what simulateContract returned; its type depends on the function simulated.
-  const hash = await guarded(action, () => (wallet.writeContract as (r: unknown) => Promise<Hash>)(request), account);
-  let receipt: TransactionReceipt;
-  try {
-    receipt = await ctx.conn.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
-  } catch (e) {
-    if (e instanceof WaitForTransactionReceiptTimeoutError) {
-      throw new ChainError(`${action}: transaction ${hash} was sent but not mined within 120 s`, {
-        details: 'it may still be mined: look it up (findModelRegistration) before sending it again',
-        retryable: true,
-        cause: e,
-      });
-    }
-    throw modelError(e, action, account);
-  }
-  if (receipt.status !== 'success') {
-    throw new ChainError(`${action}: transaction ${hash} reverted in block ${receipt.blockNumber}`, {
-      details: 'the simulation passed, so the chain changed in between (another transaction came first); check the state and retry',
-      retryable: true,
-    });
-  }
-  return receipt;
-}
-
-const txResult = (r: TransactionReceipt): TxResult => ({ txHash: r.transactionHash, blockNumber: r.blockNumber, gasUsed: r.gasUsed });
+/** Sends a simulated request and waits for a successful receipt, with the registry's errors in words. */
+const send = (ctx: ChainContext, wallet: TributaryWalletClient, action: string, request: unknown): Promise<TransactionReceipt> =>
+  sendSimulated(ctx, wallet, action, request, {
+    toError: modelError,
+    timeoutDetails: 'it may still be mined: look it up (findModelRegistration) before sending it again',
+  });
 
 /** The `eventName` events ModelRegistry emitted in `receipt`; at least one. */
 function registryEvents<N extends ContractEventName<typeof ModelRegistryAbi>>(
@@ -294,7 +272,7 @@ async function approveRegistrationFee(ctx: ChainContext, wallet: TributaryWallet
       account: wallet.account,
     }),
   );
-  return txResult(await sendSimulated(ctx, wallet, action, request));
+  return txResult(await send(ctx, wallet, action, request));
 }
 
 /**
@@ -346,7 +324,7 @@ export async function registerModel(ctx: ChainContext, p: RegisterModelParameter
     () => pc.simulateContract({ address: registry, abi: ModelRegistryAbi, functionName: 'registerModel', args: [registration], account: wallet.account }),
     owner,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await send(ctx, wallet, action, request);
   const [reg] = registryEvents(ctx, receipt, 'ModelRegistered');
   const [run] = registryEvents(ctx, receipt, 'TrainingRunRecorded');
   const [ver] = registryEvents(ctx, receipt, 'ModelVersionPublished');
@@ -410,7 +388,7 @@ export async function recordTrainingRun(ctx: ChainContext, p: RecordTrainingRunP
       }),
     account,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await send(ctx, wallet, action, request);
   const [ev] = registryEvents(ctx, receipt, 'TrainingRunRecorded');
   return {
     ...txResult(receipt),
@@ -458,7 +436,7 @@ export async function publishModelVersion(ctx: ChainContext, p: PublishModelVers
       }),
     wallet.account.address,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await send(ctx, wallet, action, request);
   const [ev] = registryEvents(ctx, receipt, 'ModelVersionPublished');
   return { ...txResult(receipt), modelId: ev!.modelId, version: ev!.version, runId: ev!.runId, adapterHash: ev!.adapterHash, adapterURI: ev!.adapterURI };
 }
@@ -497,7 +475,7 @@ export async function setModelPrices(ctx: ChainContext, p: SetModelPricesParamet
       }),
     wallet.account.address,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await send(ctx, wallet, action, request);
   const [ev] = registryEvents(ctx, receipt, 'ModelPricesSet');
   return { ...txResult(receipt), modelId: ev!.modelId, priceIn: ev!.priceIn, priceOut: ev!.priceOut };
 }

@@ -4,7 +4,6 @@
 // a payer or an operator needs (escrow, allowance, the operator's last batch). The serving settler and
 // the demo go through here.
 import {
-  WaitForTransactionReceiptTimeoutError,
   getAbiItem,
   getAddress,
   isAddress,
@@ -19,10 +18,10 @@ import {
 } from 'viem';
 import { InferenceRouterAbi, OpenTokenAbi } from './generated/artifacts.ts';
 import type { ChainContext, TxResult } from './datanetOps.ts';
-import type { TributaryWalletClient } from './client.ts';
 import { ChainError, type TributaryError } from './errors.ts';
 import { ContractRevertError, describeRevert, toChainError } from './revertMessage.ts';
 import { formatOpen } from './openAmount.ts';
+import { sendSimulated, txResult } from './sendSimulated.ts';
 
 /** One inference to bill: the contract's `InferenceRouter.Item`. */
 export interface UsageItem {
@@ -136,42 +135,6 @@ async function guarded<T>(action: string, f: () => Promise<T>, account?: Address
   }
 }
 
-/** Sends a simulated request, tells `onSent` the hash, and waits for a successful receipt. */
-async function sendSimulated(
-  ctx: ChainContext,
-  wallet: TributaryWalletClient,
-  action: string,
-  request: unknown,
-  onSent?: (hash: Hash) => void | Promise<void>,
-): Promise<TransactionReceipt> {
-  const account = wallet.account.address;
-  // writeContract accepts what simulateContract returned; its type depends on the function simulated.
-  const hash = await guarded(action, () => (wallet.writeContract as (r: unknown) => Promise<Hash>)(request), account);
-  await onSent?.(hash);
-  let receipt: TransactionReceipt;
-  try {
-    receipt = await ctx.conn.publicClient.waitForTransactionReceipt({ hash, timeout: 120_000 });
-  } catch (e) {
-    if (e instanceof WaitForTransactionReceiptTimeoutError) {
-      throw new ChainError(`${action}: transaction ${hash} was sent but not mined within 120 s`, {
-        details: 'it may still be mined: look it up before sending it again',
-        retryable: true,
-        cause: e,
-      });
-    }
-    throw routerError(e, action, account);
-  }
-  if (receipt.status !== 'success') {
-    throw new ChainError(`${action}: transaction ${hash} reverted in block ${receipt.blockNumber}`, {
-      details: 'the simulation passed, so the chain changed in between (another transaction came first); check the state and retry',
-      retryable: true,
-    });
-  }
-  return receipt;
-}
-
-const txResult = (r: TransactionReceipt): TxResult => ({ txHash: r.transactionHash, blockNumber: r.blockNumber, gasUsed: r.gasUsed });
-
 function checkAddress(name: string, v: string, action: string): void {
   if (!isAddress(v, { strict: false })) throw new ChainError(`${action}: ${name} is not an address: ${String(v)}`);
 }
@@ -266,7 +229,7 @@ export async function settleUsage(ctx: ChainContext, p: SettleUsageParameters): 
       }),
     operator,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request, p.onSent);
+  const receipt = await sendSimulated(ctx, wallet, action, request, { toError: routerError, onSent: p.onSent });
   const batch = decodeBatch(ctx, receipt);
   if (!batch) {
     throw new ChainError(`${action}: transaction ${receipt.transactionHash} succeeded but the router emitted no BatchSettled`, {
@@ -428,14 +391,14 @@ export async function depositEscrow(ctx: ChainContext, p: DepositEscrowParameter
       () => pc.simulateContract({ address: token, abi: OpenTokenAbi, functionName: 'approve', args: [router, p.amount], account: wallet.account }),
       payer,
     );
-    approval = txResult(await sendSimulated(ctx, wallet, action, request));
+    approval = txResult(await sendSimulated(ctx, wallet, action, request, { toError: routerError }));
   }
   const { request } = await guarded(
     action,
     () => pc.simulateContract({ address: router, abi: InferenceRouterAbi, functionName: 'deposit', args: [p.amount], account: wallet.account }),
     payer,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await sendSimulated(ctx, wallet, action, request, { toError: routerError });
   const logs = receipt.logs.filter((l) => l.address.toLowerCase() === router.toLowerCase());
   const [ev] = parseEventLogs({ abi: InferenceRouterAbi, logs, eventName: 'Deposited', strict: true });
   if (!ev) throw new ChainError(`${action}: transaction ${receipt.transactionHash} succeeded but the router emitted no Deposited`);
@@ -474,7 +437,7 @@ export async function approveOperator(ctx: ChainContext, p: ApproveOperatorParam
       }),
     wallet.account.address,
   );
-  const receipt = await sendSimulated(ctx, wallet, action, request);
+  const receipt = await sendSimulated(ctx, wallet, action, request, { toError: routerError });
   const logs = receipt.logs.filter((l) => l.address.toLowerCase() === router.toLowerCase());
   const [ev] = parseEventLogs({ abi: InferenceRouterAbi, logs, eventName: 'OperatorApproved', strict: true });
   if (!ev) throw new ChainError(`${action}: transaction ${receipt.transactionHash} succeeded but the router emitted no OperatorApproved`);
