@@ -2,7 +2,7 @@
 // batched multi-adapter engine, the OpenAI-compatible routes and LoRA training (the ModelFactory back
 // end). Other parts import this part only through this file.
 export { useTensorBackend, TENSOR_BACKENDS, TensorBackendError, type TensorBackend } from './backend.ts';
-export { tf } from './tf.ts';
+export { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor3D } from './tf.ts';
 export { GPT2_SMALL, readModelConfig, configJson, ModelConfigError, type Gpt2Config } from './modelConfig.ts';
 export {
   forward,
