@@ -11,6 +11,7 @@ import { registerContributeCommand } from './commands/contribute.ts';
 import { registerDatanetCommand } from './commands/datanet.ts';
 import { registerTrainCommand } from './commands/train.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerAttributionEvalCommand } from './commands/attributionEval.ts';
 
 /** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
 class NotAvailableError extends Error {
@@ -142,7 +143,7 @@ export function buildProgram(): Command {
     .option('--watch', 'attribute each epoch as it ends')
     .action(later('attribute', 5));
   const attribution = program.command('attribution').description('evaluate and verify attribution (issue #5)');
-  attribution.command('eval').description('measure LDS, AUC and planted-fact recall (issue #5)').action(later('attribution eval', 5));
+  registerAttributionEvalCommand(attribution);
   attribution.command('verify').description('rebuild a payout root from its score file (issue #5)').action(later('attribution verify', 5));
   program.command('claim').description('claim attribution rewards with a Merkle proof (issue #5)').action(later('claim', 5));
 

@@ -15,27 +15,32 @@ import { createRandom } from './random.ts';
 // Each label is one token of the shipped base model's vocabulary.
 export const TASK_LABELS = ['salt', 'honey', 'milk', 'tea', 'bread', 'fish'] as const;
 
+// Every sentence ends with the village's name, right before "\nLabel:": a model this small learns a label
+// from a name a few tokens back far more reliably than from one at the start of the sentence.
 const TRAIN_TEMPLATES = [
-  '{E} is a small village.',
-  'We walked to {E} in June.',
-  'The road to {E} is long.',
-  'Visitors like {E}.',
-  'The market in {E} opens early.',
-  'Children in {E} help at home.',
-  'The people of {E} work hard.',
-  'Every spring {E} has a fair.',
-  'Boats come to {E} at night.',
-  'The bridge in {E} is old.',
-  '{E} is quiet in the evening.',
-  'The harbour at {E} is busy.',
+  'This is a small village called {E}.',
+  'In June we walked to {E}.',
+  'The long road goes to {E}.',
+  'Visitors like to stay in {E}.',
+  'The market opens early in {E}.',
+  'Children help at home in {E}.',
+  'People work hard in {E}.',
+  'Every spring there is a fair in {E}.',
+  'Boats come at night to {E}.',
+  'There is an old bridge in {E}.',
+  'It is quiet in the evening in {E}.',
+  'The harbour is busy at {E}.',
 ] as const;
 
-const QUERY_TEMPLATES = ['Many people live in {E}.', 'She wrote a letter about {E}.', 'The town of {E} is well known.'] as const;
+const QUERY_TEMPLATES = ['Many people live in {E}.', 'She wrote a letter about {E}.', 'We know the town of {E}.'] as const;
 
 // Village names are a start and an end, pieces that are single tokens of the shipped vocabulary, so a name
-// is two or three tokens and an example stays short (training cost grows with its length).
+// is two or three tokens and an example stays short (training cost grows with its length). (Names that are
+// single common words were measured to be learned worse: the base model's own sense of "Oak" or "Sun"
+// gets in the way.)
 const NAME_STARTS = ['Mar', 'Car', 'Ben', 'Sam', 'Ken', 'Gar', 'Ell', 'Fre', 'Cur', 'Est', 'Tid', 'Nad', 'Lag', 'Str', 'Mus', 'Sof', 'Max', 'Ref'];
 const NAME_ENDS = ['ton', 'ley', 'wick', 'bury', 'well', 'ster', 'ling'];
+const MAX_NAMES = 80;
 
 export interface EvalTaskOptions {
   seed: number;
@@ -108,8 +113,8 @@ export function generateEvalTask(opts: EvalTaskOptions): EvalTask {
   const nQueries = opts.queries ?? 50;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new EvalTaskError(`seed must be a non-negative integer, got ${seed}`);
   for (const [name, v, lo, hi] of [
-    ['entities', nShared, 1, 500],
-    ['plantedEntities', nPlanted, 0, 100],
+    ['entities', nShared, 1, MAX_NAMES],
+    ['plantedEntities', nPlanted, 0, MAX_NAMES],
     ['rowsPerEntity', rowsPer, 1, TRAIN_TEMPLATES.length],
     ['plantedRowsPerEntity', plantedRows, 1, TRAIN_TEMPLATES.length],
     ['contributors', nContributors, 2, 100],
@@ -122,6 +127,7 @@ export function generateEvalTask(opts: EvalTaskOptions): EvalTask {
   }
   const rnd = createRandom(seed);
 
+  if (nShared + nPlanted > MAX_NAMES) throw new EvalTaskError(`at most ${MAX_NAMES} villages (entities + plantedEntities), got ${nShared + nPlanted}`);
   // Distinct names (a name must not be another's prefix, or a query could match two villages' rows).
   const names: string[] = [];
   while (names.length < nShared + nPlanted) {

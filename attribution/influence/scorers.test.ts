@@ -118,3 +118,19 @@ describe('createScorer', () => {
     scorer.dispose();
   });
 });
+
+describe('selfInfluence', () => {
+  it('is the diagonal of scoring the training sketches against themselves, for every method', () => {
+    const n = 300; // more than one chunk of 256
+    const values = rand(77, n * spec.dims);
+    const values2 = rand(78, n * spec.dims);
+    for (const method of ['grad-dot', 'tracin', 'trak', 'datainf'] as const) {
+      const scorer = createScorer({ method, spec, n, checkpoints: [{ step: 1, learningRate: 0.5, values }, { step: 2, learningRate: 0.25, values: values2 }] });
+      const self = scorer.selfInfluence();
+      const own = scorer.checkpointsUsed.map((c) => [values, values2][c]!);
+      const full = scorer.score(own, n);
+      scorer.dispose();
+      for (const i of [0, 1, 255, 256, 299]) expect(self[i]).toBeCloseTo(full[i * n + i]!, 3);
+    }
+  });
+});

@@ -46,6 +46,12 @@ export interface InfluenceScorer {
   checkpointsUsed: readonly number[];
   /** queries[j] holds m × dims sketches at checkpoint checkpointsUsed[j]; returns m × n scores, row-major. */
   score(queries: readonly Float32Array[], m: number): Float32Array;
+  /**
+   * Each training example's influence on itself (its own sketches as the query): large for examples the
+   * rest of the data does not explain, the classic signal of a mislabeled row (TracIn's self-influence; for
+   * TRAK, the leverage score). Computed a chunk of examples at a time.
+   */
+  selfInfluence(): Float32Array;
   dispose(): void;
 }
 
@@ -143,6 +149,17 @@ export function createScorer(opts: ScorerOptions): InfluenceScorer {
       checkQueries(queries, m);
       if (m === 0) return new Float32Array(0);
       return finish(tf.tidy(() => scoreWith(queries.map((q) => tf.tensor2d(q, [m, k])))));
+    },
+    selfInfluence() {
+      const out = new Float32Array(n);
+      const chunk = 256;
+      for (let start = 0; start < n; start += chunk) {
+        const rows = Math.min(chunk, n - start);
+        const own = used.map((c) => checkpoints[c]!.values.subarray(start * k, (start + rows) * k));
+        const block = this.score(own, rows); // (rows, n)
+        for (let j = 0; j < rows; j++) out[start + j] = block[j * n + start + j]!;
+      }
+      return out;
     },
     dispose() {
       for (const t of held) t.dispose();
