@@ -18,3 +18,4 @@ export { ContractRevertError, describeRevert, decodeRevert, toChainError } from 
 export * from './openAmount.ts';
 export * from './modelOps.ts';
 export * from './routerOps.ts';
+export * from './settlementOps.ts';

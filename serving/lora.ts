@@ -4,10 +4,10 @@
 //
 // Three ways to apply adapters, all through gpt2.ts's LinearHook:
 // - one adapter for the whole batch (`adapterHook`), as training and single-model serving do;
-// - a different adapter per row (`multiAdapterHook`, and loraStack.ts, which keeps the stack across decode
-//   steps): the batch's adapters are concatenated along the rank and a mask keeps each row's own columns,
-//   so the LoRA term of every row is two dense matmuls whatever the number of distinct adapters, and the
-//   base matmul still runs once;
+// - a different adapter per row (`multiAdapterHook`, and loraStack.ts): on wasm one segmented LoRA kernel
+//   per module (segmentedLora.ts), elsewhere the batch's adapters concatenated along the rank with a mask
+//   keeping each row's own columns, so the LoRA term of every row is two dense matmuls whatever the
+//   number of distinct adapters; the base matmul runs once either way;
 // - merged into the base weights (`mergeAdapter`), which costs nothing per token but one model per adapter.
 import { TributaryError } from '../contracts/index.ts';
 import { linearModules, type Gpt2Model, type LinearHook } from './gpt2.ts';
@@ -133,9 +133,9 @@ export function adapterHook(adapter: LoraAdapter): LinearHook {
  * y = ((x·A) ⊙ M)·B. That is two dense matmuls and one multiply per module whatever the number of
  * distinct adapters, and the base matmul still runs once. Ranks may differ. (A per-row gather of each
  * row's A and B, Punica's BGMV, costs fewer multiply-adds, r·(in + out) a row against k·r·(in + out),
- * but tfjs-wasm's gather and small batched matmuls made it 10× slower here: bench/serving/README.md.)
- * This one-off hook stacks the adapters when it is made; the engine keeps a stack across steps
- * (loraStack.ts), which is what this calls.
+ * but with tf ops tfjs-wasm's gather and small batched matmuls made it 10× slower; as one kernel that
+ * reads the adapters in place it is what loraStack.ts runs on wasm: bench/serving/README.md.)
+ * This one-off hook goes through loraStack.ts, which the engine keeps across steps.
  */
 export function multiAdapterHook(adapters: readonly LoraAdapter[], rowAdapter: readonly number[]): LinearHook & { dispose(): void } {
   for (const i of rowAdapter) {

@@ -33,7 +33,7 @@ describe('lora stack', () => {
       return alone.get(key)!;
     };
     const before = tf.memory().numTensors;
-    const stack = createLoraStack({ slack: 2 });
+    const stack = createLoraStack({ slack: 2, kernel: false });
     /** One pass over rows with these adapters; every row must match its adapter alone. */
     const pass = (rows: (LoraAdapter | null)[]) => {
       const tokens = rows.map((_, i) => [i + 1]);
@@ -73,7 +73,7 @@ describe('lora stack', () => {
     const keep = createLora(TINY, { r: 2, alpha: 4, targets: ['c_attn'], seed: 40, randomB: 0.3 });
     const gone = createLora(TINY, { r: 2, alpha: 4, targets: ['c_attn'], seed: 41, randomB: 0.3 });
     const other = createLora(TINY, { r: 2, alpha: 4, targets: ['c_attn'], seed: 42, randomB: 0.3 });
-    const stack = createLoraStack({ slack: 4 });
+    const stack = createLoraStack({ slack: 4, kernel: false });
     stack.hook([keep, gone]).dispose();
     disposeLora(gone);
     const hook = stack.hook([keep, other]); // `gone` sits in a dead slot
@@ -86,6 +86,46 @@ describe('lora stack', () => {
     stack.dispose();
     disposeLora(keep);
     disposeLora(other);
+    disposeModel(model);
+  });
+});
+
+describe('lora stack with the segmented LoRA kernel', () => {
+  beforeAll(async () => {
+    await useTensorBackend('wasm');
+  });
+
+  it('serves every pass with an adapter through the kernel, stacking nothing, and gives what the stack and plain LoRA give', () => {
+    const model = initModel(TINY, 7);
+    const ads = Array.from({ length: 4 }, (_, i) => createLora(TINY, { r: [2, 4, 8, 12][i]!, alpha: 8, targets: i % 2 ? ['c_attn', 'c_proj'] : ['c_attn', 'c_fc'], seed: 50 + i, randomB: 0.3 }));
+    const [a, b, c, d] = ads as [LoraAdapter, LoraAdapter, LoraAdapter, LoraAdapter];
+    const before = tf.memory().numTensors;
+    const withKernel = createLoraStack();
+    const withStack = createLoraStack({ kernel: false });
+    const logitsOf = (stack: ReturnType<typeof createLoraStack>, rows: (LoraAdapter | null)[], T: number) => {
+      const flat = rows.flatMap((ad) => new Array<LoraAdapter | null>(T).fill(ad));
+      const hook = stack.hook(flat);
+      const logits = forward(model, rows.map((_, i) => Array.from({ length: T }, (_, t) => (i * 3 + t) % TINY.vocabSize)), { hook }).logits;
+      hook.dispose();
+      const data = logits.dataSync();
+      logits.dispose();
+      return data;
+    };
+    for (const [rows, T] of [
+      [[a, b, null, c, d, a], 1],
+      [[d, c], 3],
+      [[b, b, b], 2],
+    ] as const) {
+      expect(maxDiff(logitsOf(withKernel, [...rows], T), logitsOf(withStack, [...rows], T))).toBeLessThan(1e-5);
+    }
+    expect(withKernel.stats()).toMatchObject({ kernel: 3, rebuilds: 0, appends: 0, slots: 0, width: 0 });
+    logitsOf(withKernel, [null, null], 2); // no adapter: no term at all
+    expect(withKernel.stats()).toMatchObject({ kernel: 3, single: 1 });
+    expect(withStack.stats()).toMatchObject({ single: 1 }); // [b, b, b]: plain LoRA
+    withKernel.dispose();
+    withStack.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    ads.forEach(disposeLora);
     disposeModel(model);
   });
 });

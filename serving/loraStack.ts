@@ -16,9 +16,16 @@
 //
 // The stack holds copies: an adapter evicted from the device (and disposed) while it sits in a dead slot
 // costs nothing, and a live one is pinned by its running sequences.
+//
+// Where the backend has the segmented LoRA kernel (segmentedLora.ts: wasm), every pass with an adapter
+// uses it instead, and nothing is stacked: one op per module reads each row's own adapter in place,
+// r·(in + out) multiply-adds a row instead of the stack's width × (in + out). It also beats plain LoRA's
+// three tf ops per module when every row has the same adapter (measured 7× at 32 to 512 rows, rank 8,
+// n_embd 96). The stack remains the path of backends without the kernel (and `kernel: false`).
 import { TributaryError } from '../contracts/index.ts';
 import type { LinearHook } from './gpt2.ts';
 import { loraScale, type LoraAdapter } from './lora.ts';
+import { hasSegmentedLora, segmentedLora, type LoraPiece } from './segmentedLora.ts';
 import { tf, type Tensor2D } from './tf.ts';
 
 export interface LoraStackStats {
@@ -30,6 +37,8 @@ export interface LoraStackStats {
   reuses: number;
   /** Steps served by plain LoRA (one adapter for every row) or with no adapter at all. */
   single: number;
+  /** Steps served by the segmented LoRA kernel (no stack). */
+  kernel: number;
   /** Adapters stacked now, live or not, and the stack's width (Σ r). */
   slots: number;
   width: number;
@@ -50,6 +59,8 @@ export interface LoraStack {
 export interface LoraStackOptions {
   /** Rebuild when the stack would be wider than this many times the live adapters' width. Default 2. */
   slack?: number;
+  /** Use the segmented LoRA kernel where the backend has it. Default true; false keeps to the stack. */
+  kernel?: boolean;
 }
 
 export class LoraStackError extends TributaryError {
@@ -71,7 +82,8 @@ export function createLoraStack(opts: LoraStackOptions = {}): LoraStack {
   if (!(slack >= 1)) throw new LoraStackError(`slack must be at least 1, got ${slack}`);
   let slots: LoraAdapter[] = [];
   let modules = new Map<string, ModuleStack>();
-  const counts = { rebuilds: 0, appends: 0, reuses: 0, single: 0 };
+  const useKernel = opts.kernel ?? true;
+  const counts = { rebuilds: 0, appends: 0, reuses: 0, single: 0, kernel: 0 };
 
   const disposeModules = (ms: Map<string, ModuleStack>) => {
     for (const m of ms.values()) tf.dispose([m.a, m.b]);
@@ -131,6 +143,10 @@ export function createLoraStack(opts: LoraStackOptions = {}): LoraStack {
       if (live.length === 0) {
         counts.single += 1;
         return { delta: () => null, dispose() {} };
+      }
+      if (useKernel && hasSegmentedLora()) {
+        counts.kernel += 1;
+        return kernelHook(rows, live);
       }
       if (live.length === 1 && rows.every((ad) => ad === live[0])) {
         counts.single += 1;
@@ -223,4 +239,37 @@ export function createLoraStack(opts: LoraStackOptions = {}): LoraStack {
     },
   };
   return stack;
+}
+
+/** A pass through the segmented LoRA kernel: per module, the live adapters that target it and each row's index among them. */
+function kernelHook(rows: readonly (LoraAdapter | null)[], live: readonly LoraAdapter[]): LinearHook & { dispose(): void } {
+  const slot = new Map(live.map((ad, i) => [ad, i]));
+  const liveOfRow = Int32Array.from(rows, (ad) => (ad ? slot.get(ad)! : -1));
+  const perModule = new Map<string, { pieces: LoraPiece[]; index: Int32Array; out: number } | null>();
+  const forModule = (module: string) => {
+    if (perModule.has(module)) return perModule.get(module)!;
+    const pieces: LoraPiece[] = [];
+    const pieceOf = new Int32Array(live.length).fill(-1);
+    live.forEach((ad, i) => {
+      const w = ad.modules.get(module);
+      if (w) {
+        pieceOf[i] = pieces.length;
+        pieces.push({ a: w.a, b: w.b, scale: loraScale(ad.config) });
+      }
+    });
+    // When every live adapter targets the module (the usual case), its pieces are the live adapters in order.
+    const index = pieces.length === live.length ? liveOfRow : liveOfRow.map((i) => (i < 0 ? -1 : pieceOf[i]!));
+    const entry = pieces.length === 0 ? null : { pieces, index, out: pieces[0]!.b.shape[1] };
+    perModule.set(module, entry);
+    return entry;
+  };
+  return {
+    delta(module, x) {
+      const e = forModule(module);
+      if (!e) return null;
+      if (x.shape[0] !== rows.length) throw new LoraStackError(`the hook was built for ${rows.length} rows, the batch has ${x.shape[0]}`);
+      return segmentedLora(x, e.pieces, e.index, e.out);
+    },
+    dispose() {},
+  };
 }

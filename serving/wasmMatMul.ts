@@ -8,9 +8,13 @@
 // too, and measured slower than the plain kernel: 0.2–0.8×.) Same numbers, same kernel underneath;
 // nothing changes for other backends.
 //
-// Installing it also installs wasmSlice.ts's Slice and SplitV (backend.ts calls this one function for
-// the wasm backend's kernel fixes).
+// Installing it also installs wasmSlice.ts's Slice and SplitV, wasmGather.ts's GatherV2, and serving's
+// own kernels, segmentedLora.ts and raggedAttention.ts (backend.ts calls this one function for the wasm
+// backend's kernels).
+import { installWasmRaggedAttention } from './raggedAttention.ts';
+import { installWasmSegmentedLora } from './segmentedLora.ts';
 import { tf } from './tf.ts';
+import { installWasmGather } from './wasmGather.ts';
 import { installWasmSlice } from './wasmSlice.ts';
 
 type TensorInfo = { dataId: object; shape: number[]; dtype: string };
@@ -22,6 +26,9 @@ let installed = false;
 /** Replaces the wasm backend's BatchMatMul with the wrapper (idempotent). Call after the backend is ready. */
 export function installWasmMatMul(): void {
   installWasmSlice();
+  installWasmGather();
+  installWasmSegmentedLora();
+  installWasmRaggedAttention();
   if (installed) return;
   const original = tf.getKernel('BatchMatMul', 'wasm');
   const transposeK = tf.getKernel('Transpose', 'wasm');

@@ -1,5 +1,6 @@
 // What an evaluation run does, with its defaults. The full run is sized to finish on two cores in well
 // under 30 minutes; `quick` is the same pipeline on a task small enough for a test.
+import { DEFAULT_SPAN_WEIGHT } from '../influence/combine.ts';
 import type { EvalTaskOptions } from './task.ts';
 
 export interface EvalTraining {
@@ -41,6 +42,6 @@ export function evalConfig(seed: number, opts: { quick?: boolean; subsets?: numb
     fullSeed: 0,
     sketchWidth: 32,
     projectionSeed: 1,
-    spanWeight: 0.5,
+    spanWeight: DEFAULT_SPAN_WEIGHT,
   };
 }

@@ -7,9 +7,9 @@
 // 3. Retrain on M random half-subsets with several seeds each (child processes, retrainPool.ts), and
 //    record each query's target log-probability: the ground truth.
 // 4. Per method: LDS = mean over queries of Spearman(Σ_{i∈subset} score(q, i), log p(target | subset model)),
-//    with a bootstrap interval over queries; AUC for the flipped rows of the method's self-influence (an
-//    influence method; the combined method uses its influence part's), or for methods without one of
-//    −(each row's score on all queries, every query scaled to unit spread); planted recall = share of planted-fact queries whose
+//    with a bootstrap interval over queries; AUC for the flipped rows of −(each row's score on all the
+//    held-out queries, every query scaled to unit spread), as DataInf evaluates detection (influence on
+//    clean validation data; a mislabeled row works against it); planted recall = share of planted-fact queries whose
 //    positive attribution goes more than half to the planting contributor.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadModel, readTokenizer, tf, toExample, type Tokenizer } from '../../serving/index.ts';
@@ -129,11 +129,10 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalReport> {
     [config.subsets, n],
   );
   const methods: MethodResult[] = [];
-  const computed = new Map<EvalMethod, { scores: Float32Array; seconds: number; self?: Float32Array }>();
+  const computed = new Map<EvalMethod, { scores: Float32Array; seconds: number }>();
   for (const method of EVAL_METHODS) {
     const t0 = performance.now();
     let scores: Float32Array;
-    let self: Float32Array | undefined;
     let extra = 0;
     if (method === 'span matching') {
       scores = spanScores(task, trainExamples.map((e) => e.tokens), queryExamples.map((e) => e.tokens));
@@ -141,7 +140,6 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalReport> {
       const infl = computed.get(DEFAULT_INFLUENCE_METHOD)!;
       const span = computed.get('span matching')!;
       scores = combineSignals(infl.scores, span.scores, m, n, config.spanWeight);
-      self = infl.self;
       extra = infl.seconds + span.seconds;
     } else if (method === 'random') {
       const rnd = createRandom(config.task.seed + 7);
@@ -151,17 +149,16 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalReport> {
     } else {
       const scorer = createScorer({ method: method as InfluenceMethod, spec, n, checkpoints: sketches });
       scores = scorer.score(scorer.checkpointsUsed.map((c) => sketches[c]!.queries), m);
-      self = scorer.selfInfluence();
       extra = scorer.checkpointsUsed.reduce((s, c) => s + sketchSeconds[c]!, 0);
       scorer.dispose();
     }
-    computed.set(method, { scores, seconds: (performance.now() - t0) / 1000 + extra, ...(self ? { self } : {}) });
+    computed.set(method, { scores, seconds: (performance.now() - t0) / 1000 + extra });
     const lds = ldsOf(scores, masks, truth, m, n);
     methods.push({
       method,
       lds: lds.mean,
       ldsInterval: [lds.low, lds.high],
-      auc: self ? auc(self, task.rows.map((r) => r.flipped)) : mislabeledAuc(scores, task, m, n),
+      auc: mislabeledAuc(scores, task, m, n),
       plantedRecall: plantedRecall(scores, task, m, n),
       seconds: (performance.now() - t0) / 1000 + extra,
     });

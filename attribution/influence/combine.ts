@@ -5,7 +5,10 @@
 import type { InfluenceMethod } from './scorers.ts';
 
 /** The influence method the platform uses, chosen by `tributary attribution eval` (README: Attribution). */
-export const DEFAULT_INFLUENCE_METHOD: InfluenceMethod = 'tracin';
+export const DEFAULT_INFLUENCE_METHOD: InfluenceMethod = 'datainf';
+
+/** Weight of span evidence against influence, both at unit spread (chosen with the influence method, README: Attribution). */
+export const DEFAULT_SPAN_WEIGHT = 4;
 
 /** m × n influence and span scores (row-major) → m × n combined scores. */
 export function combineSignals(influence: Float32Array, spans: Float32Array, m: number, n: number, spanWeight: number): Float32Array {

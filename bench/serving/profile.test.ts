@@ -30,12 +30,24 @@ describe('summarizeProfile()', () => {
     const share = (x: number) => +(x / 700).toFixed(6);
     const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, +v.toFixed(6)]));
     expect(round(p.areas)).toEqual({ wasm: share(300), 'tfjs-js': share(200), 'serving-js': 0, 'bench-js': 0, gc: share(100), idle: share(100), other: 0 });
-    expect(round(p.phases)).toEqual({ decode: share(600), prefill: 0, matmul: share(300) });
+    expect(round(p.phases)).toEqual({ decode: share(600), prefill: 0, pass: 0, matmul: share(300) });
     expect(p.functions.map((f) => [f.name, +f.share.toFixed(6)])).toEqual([
       ['gpt2.ts:linear', share(300)],
       ['gpt2.ts:forward', share(200)],
       ['kvCache.ts:appendPresent', share(100)],
       ['(outside serving)', share(100)],
     ]);
+  });
+
+  it('counts the engine\'s ragged passes as their own phase', () => {
+    const S = 'file:///x/serving/';
+    const nodes = [
+      { id: 1, callFrame: frame('(root)', ''), children: [2] },
+      { id: 2, callFrame: frame('pass', `${S}engine/engine.ts`), children: [3] },
+      { id: 3, callFrame: frame('raggedForward', `${S}raggedForward.ts`), children: [] },
+    ];
+    const p = summarizeProfile({ nodes, samples: [3, 2], timeDeltas: [0, 300] });
+    expect(p.phases).toEqual({ decode: 0, prefill: 0, pass: 1, matmul: 0 });
+    expect(p.functions.map((f) => f.name)).toEqual(['raggedForward.ts:raggedForward', 'engine.ts:pass']);
   });
 });

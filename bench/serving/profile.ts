@@ -4,7 +4,8 @@
 //   bookkeeping), serving's JavaScript, the garbage collector, idle (the event loop waiting: no work,
 //   e.g. between arrivals), and the rest;
 // - phases: the share of samples with the engine's decode or prefill pass on the stack, and with the
-//   matmul kernel (serving/wasmMatMul.ts's wrapper and everything under it);
+//   matmul kernel (serving/wasmMatMul.ts's wrapper and everything under it); on wasm the engine runs one
+//   ragged pass a step (`engine.ts:pass`: decode and prefill together), elsewhere a decode and a prefill pass;
 // - a partition of the samples by the innermost named serving function on the stack (anonymous
 //   callbacks and the matmul wrapper skipped), so that the tfjs ops a function issues count as its own:
 //   `gpt2.ts:forward` is the model's own ops, `loraStack.ts:delta` the LoRA terms, `kvCache.ts:join` and
@@ -17,8 +18,8 @@ export interface ProfileSummary {
   sampledMs: number;
   /** Share of the samples, by where the sampled code lives (self time). */
   areas: Record<ProfileArea, number>;
-  /** Inclusive shares: decode passes, prefill passes, matmul kernels. */
-  phases: { decode: number; prefill: number; matmul: number };
+  /** Inclusive shares: decode passes, prefill passes, ragged passes (both at once), matmul kernels. */
+  phases: { decode: number; prefill: number; pass: number; matmul: number };
   /** The samples partitioned by innermost named serving function, largest first (at most `top`). */
   functions: { name: string; share: number }[];
 }
@@ -82,14 +83,14 @@ export function summarizeProfile(profile: CpuProfile, top = 14): ProfileSummary 
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   const areas: Record<ProfileArea, number> = { wasm: 0, 'tfjs-js': 0, 'serving-js': 0, 'bench-js': 0, gc: 0, idle: 0, other: 0 };
-  const phases = { decode: 0, prefill: 0, matmul: 0 };
+  const phases = { decode: 0, prefill: 0, pass: 0, matmul: 0 };
   const owners = new Map<string, number>();
   // What each node's stack says, computed once per node.
-  const cache = new Map<number, { owner: string; decode: boolean; prefill: boolean; matmul: boolean }>();
+  const cache = new Map<number, { owner: string; decode: boolean; prefill: boolean; pass: boolean; matmul: boolean }>();
   const stackOf = (id: number) => {
     const known = cache.get(id);
     if (known) return known;
-    const found = { owner: '(outside serving)', decode: false, prefill: false, matmul: false };
+    const found = { owner: '(outside serving)', decode: false, prefill: false, pass: false, matmul: false };
     let owned = false;
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!.callFrame;
@@ -105,6 +106,7 @@ export function summarizeProfile(profile: CpuProfile, top = 14): ProfileSummary 
       }
       if (name === 'engine.ts:decode') found.decode = true;
       if (name === 'engine.ts:prefill') found.prefill = true;
+      if (name === 'engine.ts:pass') found.pass = true;
     }
     cache.set(id, found);
     return found;
@@ -119,6 +121,7 @@ export function summarizeProfile(profile: CpuProfile, top = 14): ProfileSummary 
     owners.set(s.owner, (owners.get(s.owner) ?? 0) + weight);
     if (s.decode) phases.decode += weight;
     if (s.prefill) phases.prefill += weight;
+    if (s.pass) phases.pass += weight;
     if (s.matmul) phases.matmul += weight;
   });
   const share = (us: number) => (total > 0 ? us / total : 0);
@@ -127,5 +130,5 @@ export function summarizeProfile(profile: CpuProfile, top = 14): ProfileSummary 
     .map(([name, us]) => ({ name, share: share(us) }))
     .sort((a, b) => b.share - a.share)
     .slice(0, top);
-  return { sampledMs: total / 1000, areas, phases: { decode: share(phases.decode), prefill: share(phases.prefill), matmul: share(phases.matmul) }, functions };
+  return { sampledMs: total / 1000, areas, phases: { decode: share(phases.decode), prefill: share(phases.prefill), pass: share(phases.pass), matmul: share(phases.matmul) }, functions };
 }

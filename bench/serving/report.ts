@@ -157,13 +157,13 @@ export function formatReport(report: ServingBenchmarkReport, summary: ServingSum
 
   const profiled = report.runs.filter((r) => r.profile);
   if (profiled.length > 0) {
-    out.push('', 'Where the time goes (shares of the profiled replay): self time by area; decode and prefill passes and matmul kernels (inclusive); then every sample charged to the innermost named serving function on its stack:');
+    out.push('', 'Where the time goes (shares of the profiled replay): self time by area; decode and prefill passes (or ragged passes, which do both) and matmul kernels (inclusive); then every sample charged to the innermost named serving function on its stack:');
     for (const r of profiled) {
       const p = r.profile!;
       const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
       out.push(`- ${r.workload.adapters} adapters${r.workload.alpha === null ? '' : `, alpha ${r.workload.alpha}`}, ${r.scheduling}, ${r.engine.meanStepMs.toFixed(1)} ms a step: ` +
         Object.entries(p.areas).filter(([, v]) => v >= 0.005).map(([k, v]) => `${k} ${pct(v)}`).join(', ') +
-        `; decode ${pct(p.phases.decode)}, prefill ${pct(p.phases.prefill)}, matmul ${pct(p.phases.matmul)}`);
+        `; ${p.phases.pass > 0 ? `ragged passes ${pct(p.phases.pass)}` : `decode ${pct(p.phases.decode)}, prefill ${pct(p.phases.prefill)}`}, matmul ${pct(p.phases.matmul)}`);
       out.push(`  ${p.functions.filter((f) => f.share >= 0.005).map((f) => `${f.name} ${pct(f.share)}`).join(', ')}`);
     }
   }

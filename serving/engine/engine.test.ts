@@ -7,6 +7,8 @@ import { tf } from '../tf.ts';
 import { createAdapterCache, hostAdapterBytes, modelBytes, toDevice, type AdapterCache, type HostAdapter } from './adapterCache.ts';
 import { createEngine, type Engine, type EngineMetrics, type EngineOptions, type GenerateHandle, type GenerateRequest, type GenerateResult, type TokenEvent } from './engine.ts';
 import { EngineClosedError, InvalidRequestError, PromptTooLongError, QueueFullError, UnknownAdapterError } from './errors.ts';
+import { hasRaggedAttention } from '../raggedAttention.ts';
+import { hasSegmentedLora } from '../segmentedLora.ts';
 import { createRng } from './sampling.ts';
 import { fakeTokenizer, loaderOf, randomAdapters, TINY, tinyModel } from './testFixtures.ts';
 
@@ -363,5 +365,23 @@ describe('engine', () => {
     expect(() => engine.submit({ adapter: null, prompt: [1] })).toThrow(EngineClosedError);
     expect(cache.stats().device.pinned).toBe(0);
     cache.dispose();
+  });
+
+  it("on a backend without serving's kernels (cpu) the tf ops path gives the same tokens: decode and prefill passes, the masked LoRA stack", async () => {
+    const reqs = specs(8, 4, 13);
+    const expected = reqs.map(reference); // on wasm
+    await useTensorBackend('cpu');
+    try {
+      expect(hasRaggedAttention() || hasSegmentedLora()).toBe(false);
+      const { engine, cache } = setup({ maxBatch: 3 });
+      const results = await Promise.all(reqs.map((r) => collect(engine.submit(greedy(r)))));
+      expect(results.map((r) => r.result.tokens)).toEqual(expected);
+      const m = engine.metrics();
+      expect(m.decodeSteps + m.prefills).toBeGreaterThan(m.steps); // some steps ran both passes
+      await engine.close();
+      cache.dispose();
+    } finally {
+      await useTensorBackend('wasm');
+    }
   });
 });

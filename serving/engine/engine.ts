@@ -2,20 +2,23 @@
 //
 // A loop runs scheduler steps (`step`, below) one after another, yielding to the event loop between
 // them so that an HTTP server in the same process keeps answering. At every step finished and cancelled
-// sequences leave, queued requests join (their prompts prefilled together, right-padded, in one forward
-// pass), and every running sequence advances by one token in one batched decode pass.
+// sequences leave, queued requests join (their prompts run once, giving each its first token), and every
+// running sequence advances by one token.
 //
 // Two ways to schedule:
 // - 'mixed' (OpenLoRA): every running sequence decodes in the same step whatever its adapter; the base
-//   matmuls run once for the whole batch and each row adds its own LoRA term (the batch's adapters stacked
-//   along the rank and masked per row, the stack kept across steps: loraStack.ts; plain LoRA when every
-//   row has the same adapter).
+//   matmuls run once for the whole batch and each row adds its own LoRA term (loraStack.ts: the segmented
+//   LoRA kernel, one op per module reading each row's adapter in place, where the backend has it; else
+//   the batch's adapters stacked along the rank and masked per row, the stack kept across steps).
 // - 'per-adapter' (the benchmark's baseline): each adapter is merged into a copy of the base weights, and
 //   a step serves one adapter's sequences only, taking the adapters in turn (round-robin).
 //
 // The sequences that decode together (all of them in mixed scheduling, one adapter's in per-adapter) share
-// one batched KV cache (kvCache.ts), in the order they joined: prompts are prefilled left-padded, so their
-// keys join the cache right-aligned, and a decode pass's keys extend it with no extra op.
+// one batched KV cache (kvCache.ts), in the order they joined, right-aligned. Where the backend has the
+// ragged attention kernel (raggedAttention.ts: wasm), a step is one pass (raggedForward.ts) over the
+// running sequences' next tokens and the new sequences' whole prompts, unpadded, which also writes the new
+// cache. Elsewhere it is two passes of gpt2.ts's forward: a decode pass whose keys extend the cache with
+// no extra op, and a prefill pass over the new prompts, left-padded so that their keys join it right-aligned.
 //
 // Admission is first come, first served within three limits: `maxBatch` running sequences; the KV byte
 // budget, reserved at admission for the prompt plus `maxTokens` (so a running sequence never runs out of
@@ -25,6 +28,8 @@ import { forward, outputProjection, type Gpt2Model, type LinearHook } from '../g
 import { createKvBatch, kvBytesPerPosition, type KvBatch } from '../kvCache.ts';
 import type { LoraAdapter } from '../lora.ts';
 import { createLoraStack } from '../loraStack.ts';
+import { hasRaggedAttention } from '../raggedAttention.ts';
+import { raggedForward } from '../raggedForward.ts';
 import { tf, type Tensor3D } from '../tf.ts';
 import type { StreamDecoder, Tokenizer } from '../tokenizer.ts';
 import { modelBytes, type AdapterCache } from './adapterCache.ts';
@@ -214,6 +219,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const loraStack = createLoraStack();
   // wteᵀ once for every pass. Merged models (per-adapter) share it: LoRA never targets the embedding.
   const projection = outputProjection(model);
+  // One ragged pass a step where the backend has the kernel, else a decode pass and a prefill pass.
+  const ragged = hasRaggedAttention();
   // per-adapter: the adapters in the order they take turns, and the last one served.
   let turnOrder: (string | null)[] = [];
   let lastTurn: string | null | undefined;
@@ -266,8 +273,11 @@ export function createEngine(opts: EngineOptions): Engine {
       if (turn !== EVERYONE) lastTurn = turn;
       running.push(...joining);
       if (!kv) batches.set(turn, (kv = createKvBatch<Sequence>()));
-      if (decoding.length > 0) await decode(decoding, kv);
-      if (joining.length > 0) await prefill(joining, kv);
+      if (ragged) await pass(decoding, joining, kv);
+      else {
+        if (decoding.length > 0) await decode(decoding, kv);
+        if (joining.length > 0) await prefill(joining, kv);
+      }
       const finished = running.filter((s) => s.finish !== null);
       leave(finished);
       for (const s of finished) settleSequence(s, s.finish!);
@@ -359,9 +369,39 @@ export function createEngine(opts: EngineOptions): Engine {
     return merged && { model: merged, lora: null, release: () => adapters.releaseMerged(adapter) };
   }
 
+  /**
+   * One ragged pass: every sequence of the cache (`decoding`, in its order) advances by one token, and the
+   * new sequences' prompts run, unpadded; each gets its next token, and the cache becomes the pass's.
+   */
+  async function pass(decoding: Sequence[], joining: Sequence[], kv: KvBatch<Sequence>): Promise<void> {
+    const seqs = [...decoding, ...joining];
+    const past = kv.held();
+    const lengths = kv.lengths;
+    const segments = seqs.map((s, i) => (i < decoding.length ? { tokens: [s.lastToken], past: lengths[i]!, row: past!.slots[i]! } : { tokens: s.req.prompt, past: 0 }));
+    const hook = loraHook(seqs, segments.map((g) => g.tokens.length), true);
+    const stats = { baseMatmuls: 0 };
+    let out: ReturnType<typeof raggedForward>;
+    try {
+      out = raggedForward(seqs[0]!.weights.model, segments, { ...(past && { cache: { k: past.k, v: past.v } }), hook, stats, outputProjection: projection });
+    } finally {
+      hook?.dispose();
+    }
+    kv.reset(seqs, out.cache, segments.map((g) => g.past + g.tokens.length));
+    if (decoding.length > 0) {
+      m.decodeSteps += 1;
+      m.decodeRows += decoding.length;
+      m.lastDecode = { rows: decoding.length, adapters: new Set(decoding.map((s) => s.weights.lora).filter((l) => l !== null)).size, baseMatmuls: stats.baseMatmuls };
+    }
+    if (joining.length > 0) {
+      m.prefills += 1;
+      m.promptTokens += joining.reduce((n, s) => n + s.req.prompt.length, 0);
+    }
+    await finishPass(seqs, out.logits, stats, segments.map((g) => g.tokens.length));
+  }
+
   /** Every sequence of the cache (`seqs`, in its order) advances by one token. */
   async function decode(seqs: Sequence[], kv: KvBatch<Sequence>): Promise<void> {
-    const hook = loraHook(seqs, 1);
+    const hook = loraHook(seqs, seqs.map(() => 1), true);
     const stats = { baseMatmuls: 0 };
     let out: ReturnType<typeof forward>;
     try {
@@ -385,7 +425,7 @@ export function createEngine(opts: EngineOptions): Engine {
     const lengths = seqs.map((s) => s.req.prompt.length);
     const leftPad = lengths.map((n) => T - n);
     const tokens = seqs.map((s, i) => [...new Array<number>(leftPad[i]!).fill(0), ...s.req.prompt]);
-    const hook = loraHook(seqs, T);
+    const hook = loraHook(seqs, seqs.map(() => T), false);
     const stats = { baseMatmuls: 0 };
     let out: ReturnType<typeof forward>;
     try {
@@ -408,17 +448,21 @@ export function createEngine(opts: EngineOptions): Engine {
   }
 
   /**
-   * The pass's LoRA in mixed scheduling (per-adapter's models have theirs merged): each row (B·T of them)
-   * with its sequence's adapter; none when no row has an adapter. Decode passes use the engine's adapter
-   * stack, kept across steps. A prefill stacks only its own sequences' adapters, once: its B·T rows would
-   * pay for every column of the decode stack (whose width is that of all the running adapters, and up to
-   * twice it), and the adapters it brings are appended to that stack at the next decode pass anyway.
+   * The pass's LoRA in mixed scheduling (per-adapter's models have theirs merged): each row (counts[i] of
+   * them for sequence i, in order) with its sequence's adapter; none when no row has an adapter. Where the
+   * backend has the segmented LoRA kernel, loraStack.ts uses it and keeps no stack. Otherwise decode passes
+   * (`keep`) use the engine's adapter stack, kept across steps, and a prefill stacks only its own sequences'
+   * adapters, once: its B·T rows would pay for every column of the decode stack (whose width is that of all
+   * the running adapters, and up to twice it), and the adapters it brings are appended to that stack at
+   * the next decode pass anyway.
    */
-  function loraHook(seqs: Sequence[], T: number): (LinearHook & { dispose(): void }) | undefined {
+  function loraHook(seqs: Sequence[], counts: number[], keep: boolean): (LinearHook & { dispose(): void }) | undefined {
     if (seqs.every((s) => s.weights.lora === null)) return undefined;
     const rows: (LoraAdapter | null)[] = [];
-    for (const s of seqs) for (let t = 0; t < T; t++) rows.push(s.weights.lora);
-    if (T === 1) return loraStack.hook(rows);
+    seqs.forEach((s, i) => {
+      for (let t = 0; t < counts[i]!; t++) rows.push(s.weights.lora);
+    });
+    if (keep) return loraStack.hook(rows);
     const once = createLoraStack();
     const hook = once.hook(rows);
     return {

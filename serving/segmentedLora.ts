@@ -1,0 +1,184 @@
+// Segmented LoRA as one kernel (Punica's BGMV, S-LoRA's gathered LoRA): for every row n of a batch,
+// delta[n] = s_k · (x[n]·A_k)·B_k with k = rows[n] its adapter (no term when k = −1), reading each
+// adapter's own A (in × r) and B (r × out) where they already are on the device. One op per module,
+// whatever the number of distinct adapters; no stack to build or keep, no gather of weights.
+//
+// Registered for the wasm backend only, over the wasm heap in place (like wasmSlice.ts): each row in
+// wasmSimd.ts's f32x4 loop where rank and width are multiples of 4, else in plain JavaScript. At
+// serving's shapes (n_embd 96, rank 8, tens of rows) the multiply-adds are few, under a million per
+// decode step, and what costs on wasm is the number of ops, each 5–10 µs of dispatch, plus the masked
+// stack's r·k columns per row (loraStack.ts). Other backends do not have the kernel: callers check
+// `hasSegmentedLora()` and use tf ops there. Forward only (serving needs no gradient).
+import { tf, type Tensor2D } from './tf.ts';
+import { wasmSimd } from './wasmSimd.ts';
+
+export const SEGMENTED_LORA = 'TributarySegmentedLora';
+
+/** One adapter's weights for one module: a = Aᵀ (in, r), b = Bᵀ (r, out), and its scale (alpha / r). */
+export interface LoraPiece {
+  a: Tensor2D;
+  b: Tensor2D;
+  scale: number;
+}
+
+type TensorInfo = { dataId: object; shape: number[]; dtype: string };
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+}
+type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
+
+// The kernel's input names, a0, b0, a1, b1, …, made once.
+const NAMES: { a: string[]; b: string[] } = { a: [], b: [] };
+function inputName(which: 'a' | 'b', k: number): string {
+  const names = NAMES[which];
+  while (names.length <= k) names.push(`${which}${names.length}`);
+  return names[k]!;
+}
+
+/** Whether the current backend computes segmentedLora as one kernel. */
+export function hasSegmentedLora(): boolean {
+  return tf.getKernel(SEGMENTED_LORA, tf.getBackend()) !== undefined;
+}
+
+/**
+ * delta (N, out): row n gets pieces[rows[n]]'s term, or zeros when rows[n] is −1. `x` is (N, in); every
+ * piece maps in → out. Needs the kernel (`hasSegmentedLora()`).
+ */
+export function segmentedLora(x: Tensor2D, pieces: readonly LoraPiece[], rows: Int32Array, out: number): Tensor2D {
+  const [N, inW] = x.shape;
+  if (rows.length !== N) throw new Error(`segmentedLora: ${rows.length} row indices for ${N} rows`);
+  const inputs: Record<string, Tensor2D> = { x };
+  pieces.forEach((p, k) => {
+    if (p.a.shape[0] !== inW || p.b.shape[1] !== out || p.a.shape[1] !== p.b.shape[0]) {
+      throw new Error(`segmentedLora: piece ${k} is [${p.a.shape.join(', ')}]·[${p.b.shape.join(', ')}], the module maps ${inW} → ${out}`);
+    }
+    inputs[inputName('a', k)] = p.a;
+    inputs[inputName('b', k)] = p.b;
+  });
+  for (const k of rows) if (k < -1 || k >= pieces.length) throw new Error(`segmentedLora: row index ${k} is not in [-1, ${pieces.length})`);
+  const attrs = { rows, scales: pieces.map((p) => p.scale), outWidth: out };
+  return tf.engine().runKernel(SEGMENTED_LORA, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as Tensor2D;
+}
+
+/**
+ * heap[yo … yo + out) = scale · (heap[xo … xo + in)·A)·B, with A (in, r) at `ao` and B (r, out) at `bo`,
+ * row-major, all offsets in floats of the one heap view. Eight (then four, then one) rank columns at a
+ * time in local accumulators, which V8 keeps in registers (a loop over an array of accumulators ran at a
+ * fifth of the speed).
+ */
+function rowTerm(h: Float32Array, xo: number, inW: number, ao: number, r: number, bo: number, out: number, scale: number, yo: number, t: Float64Array): void {
+  let j = 0;
+  for (; j + 8 <= r; j += 8) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let s5 = 0;
+    let s6 = 0;
+    let s7 = 0;
+    for (let i = 0, p = ao + j; i < inW; i++, p += r) {
+      const xi = h[xo + i]!;
+      s0 += xi * h[p]!;
+      s1 += xi * h[p + 1]!;
+      s2 += xi * h[p + 2]!;
+      s3 += xi * h[p + 3]!;
+      s4 += xi * h[p + 4]!;
+      s5 += xi * h[p + 5]!;
+      s6 += xi * h[p + 6]!;
+      s7 += xi * h[p + 7]!;
+    }
+    t[j] = s0 * scale;
+    t[j + 1] = s1 * scale;
+    t[j + 2] = s2 * scale;
+    t[j + 3] = s3 * scale;
+    t[j + 4] = s4 * scale;
+    t[j + 5] = s5 * scale;
+    t[j + 6] = s6 * scale;
+    t[j + 7] = s7 * scale;
+  }
+  for (; j < r; j++) {
+    let s = 0;
+    for (let i = 0, p = ao + j; i < inW; i++, p += r) s += h[xo + i]! * h[p]!;
+    t[j] = s * scale;
+  }
+  h.fill(0, yo, yo + out);
+  j = 0;
+  for (; j + 8 <= r; j += 8) {
+    const t0 = t[j]!;
+    const t1 = t[j + 1]!;
+    const t2 = t[j + 2]!;
+    const t3 = t[j + 3]!;
+    const t4 = t[j + 4]!;
+    const t5 = t[j + 5]!;
+    const t6 = t[j + 6]!;
+    const t7 = t[j + 7]!;
+    const b0 = bo + j * out;
+    for (let o = 0, p = b0; o < out; o++, p++) {
+      h[yo + o]! += t0 * h[p]! + t1 * h[p + out]! + t2 * h[p + 2 * out]! + t3 * h[p + 3 * out]! + t4 * h[p + 4 * out]! + t5 * h[p + 5 * out]! + t6 * h[p + 6 * out]! + t7 * h[p + 7 * out]!;
+    }
+  }
+  for (; j + 4 <= r; j += 4) {
+    const t0 = t[j]!;
+    const t1 = t[j + 1]!;
+    const t2 = t[j + 2]!;
+    const t3 = t[j + 3]!;
+    const b0 = bo + j * out;
+    const b1 = b0 + out;
+    const b2 = b1 + out;
+    const b3 = b2 + out;
+    for (let o = 0; o < out; o++) h[yo + o]! += t0 * h[b0 + o]! + t1 * h[b1 + o]! + t2 * h[b2 + o]! + t3 * h[b3 + o]!;
+  }
+  for (; j < r; j++) {
+    const tj = t[j]!;
+    const bj = bo + j * out;
+    for (let o = 0; o < out; o++) h[yo + o]! += tj * h[bj + o]!;
+  }
+}
+
+function segmentedLoraWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const x = inputs.x!;
+  const [N, inW] = x.shape as [number, number];
+  const rows = attrs.rows as Int32Array;
+  const scales = attrs.scales as number[];
+  const out = attrs.outWidth as number;
+  const result = backend.makeOutput([N, out], 'float32');
+  const simd = out % 4 === 0 ? wasmSimd(backend.wasm.asm?.memory) : undefined;
+  const maxRank = Math.max(1, ...Array.from({ length: scales.length }, (_, k) => inputs[inputName('a', k)]!.shape[1]!));
+  const scratch = simd ? backend.wasm._malloc(4 * maxRank) : 0; // the SIMD rows' x·A
+  // One view of the whole heap, made after the allocations (growing the heap detaches earlier views); tensors are offsets in it.
+  const h = new Float32Array(backend.wasm.HEAPU8.buffer);
+  const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+  const K = scales.length;
+  const a = new Int32Array(K);
+  const b = new Int32Array(K);
+  const ranks = new Int32Array(K);
+  for (let k = 0; k < K; k++) {
+    const ak = inputs[inputName('a', k)]!;
+    a[k] = at(ak);
+    b[k] = at(inputs[inputName('b', k)]!);
+    ranks[k] = ak.shape[1]!;
+  }
+  const t = new Float64Array(maxRank);
+  const xo = at(x);
+  const yo = at(result);
+  for (let n = 0; n < N; n++) {
+    const k = rows[n]!;
+    if (k < 0) h.fill(0, yo + n * out, yo + (n + 1) * out);
+    else if (simd && ranks[k]! % 4 === 0) simd.loraRow(4 * (xo + n * inW), inW, 4 * a[k]!, ranks[k]!, 4 * b[k]!, out, scales[k]!, 4 * (yo + n * out), scratch);
+    else rowTerm(h, xo + n * inW, inW, a[k]!, ranks[k]!, b[k]!, out, scales[k]!, yo + n * out, t);
+  }
+  if (simd) backend.wasm._free(scratch);
+  return result;
+}
+
+let installed = false;
+
+/** Registers the kernel for the wasm backend (idempotent). Call after the backend is ready. */
+export function installWasmSegmentedLora(): void {
+  if (installed) return;
+  tf.registerKernel({ kernelName: SEGMENTED_LORA, backendName: 'wasm', kernelFunc: segmentedLoraWasm as unknown as tf.KernelFunc });
+  installed = true;
+}
