@@ -8,7 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createTestClient, http, keccak256, maxUint256, parseEther, parseEventLogs, toHex, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { ANVIL_KEYS, ModelRegistryAbi, approveOperator, createDatanet, datanetMetadataURI, depositEscrow, publishVersion, settleUsage, type Devnet, type SettledInference } from '../../../contracts/index.ts';
-import { getEpochEnd, getPostedBatch } from '../settlementChain.ts';
+import { getEpochEnd, getPostedBatch } from '../../../contracts/index.ts';
 
 export const OPERATOR_KEY = ANVIL_KEYS[1];
 export const ATTRIBUTOR_KEY = ANVIL_KEYS[2];
