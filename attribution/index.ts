@@ -32,3 +32,4 @@ export { chainPools, type ChainPoolsParameters } from './payouts/chainPools.ts';
 export { accountPayout, type AccountPayout, type PayoutLeafProof } from './payouts/accountPayout.ts';
 export { createBatchDriver, type BatchDriver, type BatchDriverOptions, type BatchDriverFaultPoint, type BatchDriverFaultContext, type BatchDriverLogger, type DriveResult } from './payouts/batchDriver.ts';
 export { PayoutError, ScoreFileError, AllocationError, PayoutMismatchError, BatchDriverError, type PayoutMismatchField } from './payouts/errors.ts';
+export { encodeSketchFile, decodeSketchFile, SKETCH_FILE_FORMAT, SketchFileError, type SketchFile, type SketchFileExample } from './influence/sketchFile.ts';
