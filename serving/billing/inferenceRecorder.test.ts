@@ -26,7 +26,7 @@ import { backfillInferenceLog, createInferenceRecorder, recordInference, recordI
 import type { BillingLogger } from './log.ts';
 import { createSettler } from './settler.ts';
 import { PAYER, newOperator, setUpBillingChain } from './testing/billingChain.ts';
-import { pgliteTemplate, type PgliteTemplate } from './testing/stores.ts';
+import { pgliteTemplate, type PgliteTemplate } from '../../schema/postgres/testing/pgliteTemplate.ts';
 
 let dir: string;
 let ch: ClickHouseStore | undefined;

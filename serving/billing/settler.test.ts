@@ -21,7 +21,7 @@ import type { BillingLogger } from './log.ts';
 import { createSettler, type SettleResult, type SettlerFaultPoint } from './settler.ts';
 import { BROKE, PAYER, billedOnChain, asGovernance, newOperator, setUpBillingChain } from './testing/billingChain.ts';
 import type { SettlerChildArgs } from './testing/settlerChild.ts';
-import { pgliteTemplate, type PgliteTemplate } from './testing/stores.ts';
+import { pgliteTemplate, type PgliteTemplate } from '../../schema/postgres/testing/pgliteTemplate.ts';
 
 let dir: string;
 let devnet: Devnet;

@@ -1,10 +1,6 @@
 // Chain and store fixtures for the payout tests: a registered model and a payer with escrow, inferences
 // settled through the real InferenceRouter, the chain's clock moved past epoch ends and dispute windows,
 // and fresh PGlite data dirs copied from one initdb'd template (initdb takes seconds; a copy does not).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { createTestClient, http, keccak256, maxUint256, parseEther, parseEventLogs, toHex, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { ANVIL_KEYS, ModelRegistryAbi, approveOperator, createDatanet, datanetMetadataURI, depositEscrow, publishVersion, settleUsage, type Devnet, type SettledInference } from '../../../contracts/index.ts';
@@ -85,31 +81,4 @@ export async function setUpPayoutChain(devnet: Devnet): Promise<PayoutChain> {
   };
 }
 
-export interface PgliteTemplate {
-  /** A new data dir (for openPostgres({ dataDir })) holding an empty PGlite database. */
-  freshDataDir(): Promise<string>;
-  dispose(): void;
-}
-
-export function pgliteTemplate(): PgliteTemplate {
-  const root = mkdtempSync(join(tmpdir(), 'tributary-payouts-template-'));
-  let template: Promise<string> | undefined;
-  const dirs: string[] = [];
-  return {
-    async freshDataDir() {
-      const src = await (template ??= (async () => {
-        const dir = join(root, 'pglite');
-        const client = await PGlite.create(dir);
-        await client.close();
-        return dir;
-      })());
-      const dataDir = mkdtempSync(join(tmpdir(), 'tributary-payouts-'));
-      cpSync(src, join(dataDir, 'pglite'), { recursive: true });
-      dirs.push(dataDir);
-      return dataDir;
-    },
-    dispose() {
-      for (const d of [root, ...dirs]) rmSync(d, { recursive: true, force: true });
-    },
-  };
-}
+export { pgliteTemplate, type PgliteTemplate } from '../../../schema/postgres/testing/pgliteTemplate.ts';

@@ -1,4 +1,4 @@
-// Store fixtures for the billing tests: a fresh PGlite data dir per call, copied from one initdb'd template
+// Test fixture: a fresh PGlite data dir per call, copied from one initdb'd template
 // (initdb takes seconds; a copy does not), migrated on open.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ export interface PgliteTemplate {
 }
 
 export function pgliteTemplate(): PgliteTemplate {
-  const root = mkdtempSync(join(tmpdir(), 'tributary-billing-template-'));
+  const root = mkdtempSync(join(tmpdir(), 'tributary-pglite-template-'));
   let template: Promise<string> | undefined;
   const dirs: string[] = [];
   return {
@@ -23,7 +23,7 @@ export function pgliteTemplate(): PgliteTemplate {
         await client.close();
         return dir;
       })());
-      const dataDir = mkdtempSync(join(tmpdir(), 'tributary-billing-'));
+      const dataDir = mkdtempSync(join(tmpdir(), 'tributary-pglite-'));
       cpSync(src, join(dataDir, 'pglite'), { recursive: true });
       dirs.push(dataDir);
       return dataDir;
