@@ -33,3 +33,10 @@ export { accountPayout, type AccountPayout, type PayoutLeafProof } from './payou
 export { createBatchDriver, type BatchDriver, type BatchDriverOptions, type BatchDriverFaultPoint, type BatchDriverFaultContext, type BatchDriverLogger, type DriveResult } from './payouts/batchDriver.ts';
 export { PayoutError, ScoreFileError, AllocationError, PayoutMismatchError, BatchDriverError, type PayoutMismatchField } from './payouts/errors.ts';
 export { encodeSketchFile, decodeSketchFile, SKETCH_FILE_FORMAT, SketchFileError, type SketchFile, type SketchFileExample } from './influence/sketchFile.ts';
+export { attributeEpoch, AttributeEpochError, type AttributeEpochContext, type AttributeEpochOptions, type AttributeEpochProgress, type AttributeEpochResult } from './epochs/attributeEpoch.ts';
+export { openModelAttribution, type ModelAttribution, type ModelAttributionContext, type AttributionQuery, type InferenceAttribution, type ContributionAttribution, type AttributedSpan, type OpenModelAttributionOptions } from './epochs/modelAttribution.ts';
+export { ensureTrainingSketches, loadCheckpointAdapter, trainingSketchRef, TrainingSketchError, TRAINING_SKETCH_SEED, TRAINING_SKETCH_WIDTH, type TrainingSketches, type TrainingSketchContext, type SketchTrainingRunOptions } from './epochs/trainingSketches.ts';
+export { indexedPools, type IndexedPoolsParameters } from './epochs/indexedPools.ts';
+export { epochInferences, type EpochInference, type EpochInferences, type UnattributedReason } from './epochs/epochInferences.ts';
+export { flagNegativeContributions, type ContributionFlag, type FlagOptions } from './epochs/flags.ts';
+export { recordEpochAttribution, attributedRequestIds, type EpochAttributionRecord } from './epochs/attributionTables.ts';

@@ -37,7 +37,7 @@ export {
 export { createLora, disposeLora, adapterHook, multiAdapterHook, mergeAdapter, loraScale, loraBytes, targetedModules, LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
 export { readAdapter, readHostAdapter, parseHostAdapter, readAdapterConfig, parseAdapterConfig, writeAdapter, adapterHash, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './adapterFiles.ts';
 export { createEngine, type Engine, type EngineOptions, type EngineMetrics, type GenerateRequest, type GenerateHandle, type GenerateResult, type FinishReason, type Scheduling } from './engine/engine.ts';
-export { createAdapterCache, type AdapterCache, type AdapterCacheOptions, type AdapterCacheStats, type HostAdapter } from './engine/adapterCache.ts';
+export { createAdapterCache, toDevice as toDeviceAdapter, type AdapterCache, type AdapterCacheOptions, type AdapterCacheStats, type HostAdapter } from './engine/adapterCache.ts';
 export { UnknownAdapterError, AdapterTooLargeError, QueueFullError, PromptTooLongError, InvalidRequestError, EngineClosedError, EngineConfigError } from './engine/errors.ts';
 export { openaiRoutes, type OpenAiRoutesOptions, type InferenceRecord, type Caller } from './http/openaiRoutes.ts';
 export { createModelCatalog, adapterKeyOf, publishedAdapterHash, type ModelCatalog, type ServedModel } from './http/catalog.ts';
@@ -51,3 +51,4 @@ export { TrainingError, TrainingAbortedError } from './train/errors.ts';
 export { generateCorpus, CORPUS_VERSION } from './corpus/generate.ts';
 export { runTraining, baseModelIdentity, type RunTrainingContext, type RunTrainingParameters, type RunTrainingProgress, type RunTrainingResult, type TrainingHyperparameters, type RegistrationTx, type BaseModelIdentity } from './train/runTraining.ts';
 export * from './billing/index.ts';
+export { warmupCosine, type WarmupCosineOptions } from './train/schedule.ts';

@@ -16,8 +16,8 @@ export const PAYER_KEY = ANVIL_KEYS[9];
 export interface PayoutChain {
   devnet: Devnet;
   modelId: bigint;
-  /** Bills inferences in one usage batch; returns their InferenceSettled values. */
-  serve(items: readonly { label: string; tokensIn: number; tokensOut: number }[]): Promise<SettledInference[]>;
+  /** Bills inferences in one usage batch (for `modelId`, else the fixture's model); returns their InferenceSettled values. */
+  serve(items: readonly { label: string; tokensIn: number; tokensOut: number; modelId?: bigint }[]): Promise<SettledInference[]>;
   /** Moves the clock to the end of `epoch` (the start of the next) and mines a block there. */
   endEpoch(epoch: bigint): Promise<void>;
   /** Moves the clock to when the batch of `epoch` becomes claimable. */
@@ -67,7 +67,7 @@ export async function setUpPayoutChain(devnet: Devnet): Promise<PayoutChain> {
       const b = await settleUsage(devnet, {
         key: OPERATOR_KEY,
         batchNumber: ++usageBatch,
-        items: items.map((i) => ({ requestId: requestIdOf(i.label), payer: privateKeyToAddress(PAYER_KEY), modelId, tokensIn: i.tokensIn, tokensOut: i.tokensOut })),
+        items: items.map((i) => ({ requestId: requestIdOf(i.label), payer: privateKeyToAddress(PAYER_KEY), modelId: i.modelId ?? modelId, tokensIn: i.tokensIn, tokensOut: i.tokensOut })),
       });
       if (b.rejected.length > 0) throw new Error(`the router rejected ${b.rejected.length} test inferences`);
       return b.settled;

@@ -7,5 +7,6 @@ import { m0003 } from './0003_derived.ts';
 import { m0004 } from './0004_content.ts';
 import { m0005 } from './0005_inference_log.ts';
 import { m0006 } from './0006_training.ts';
+import { m0007 } from './0007_attribution.ts';
 
-export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const CLICKHOUSE_MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];

@@ -1,0 +1,189 @@
+// One training run made ready to attribute inferences to: its training examples' sketches (from the
+// content store, computed if missing), a scorer over them with the platform's method, the checkpoints
+// whose query sketches the scorer needs, the span indexes of its datanet versions, and who owns each
+// example's row. `attribute` sketches an inference's (prompt, output) the way training rows were
+// sketched, scores it against every example in one matrix product, adds span evidence, and sums per
+// contribution.
+//
+// Credit goes to rows the run trained on (train split) and that their contribution owns: a copied row
+// (owned = false) earns nothing, as DESIGN.md says, and a held-out row did not shape the model.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Address, Hex } from 'viem';
+import { openDatanetVersion } from '../../schema/index.ts';
+import { disposeLora, disposeModel, loadModel, readTokenizer, tokensToExample, type LoraAdapter, type Tokenizer } from '../../serving/index.ts';
+import { createProjection } from '../influence/projection.ts';
+import { createScorer, type InfluenceMethod } from '../influence/scorers.ts';
+import { combineSignals, DEFAULT_INFLUENCE_METHOD, DEFAULT_SPAN_WEIGHT } from '../influence/combine.ts';
+import { sketchExamples } from '../influence/sketch.ts';
+import { versionSpanIndex } from '../spans/versionSpanIndex.ts';
+import type { SpanIndex } from '../spans/spanIndex.ts';
+import { EVAL_SPAN_OPTIONS } from '../eval/runEval.ts';
+import { ensureTrainingSketches, loadCheckpointAdapter, TrainingSketchError, type TrainingSketchContext, type TrainingSketches } from './trainingSketches.ts';
+
+export interface ModelAttributionContext extends TrainingSketchContext {
+  /** Where span indexes are kept (one file per datanet version and tokenizer). */
+  spanIndexDir: string;
+}
+
+export interface AttributionQuery {
+  requestId: Hex;
+  /** The text the model was given, and what it wrote (as the inference log holds them). */
+  prompt: string;
+  output: string;
+  /** 'stop': the model ended the output itself, so its end-of-text token is part of what it wrote. */
+  finishReason: string;
+}
+
+export interface ContributionAttribution {
+  contributionId: bigint;
+  account: Address;
+  /** Training rows of the contribution that carry credit. */
+  rows: number;
+  /** Gradient influence summed over those rows (the method's units). */
+  influence: number;
+  /** Output tokens found verbatim in those rows, summed over spans and rows. */
+  spanTokens: number;
+  /** Influence and span evidence combined (combineSignals), summed over the rows: what the weights follow. */
+  score: number;
+}
+
+export interface AttributedSpan {
+  contributionId: bigint;
+  rowIndex: number;
+  /** Offset and length in the output's tokens. */
+  start: number;
+  length: number;
+  text: string;
+}
+
+export interface InferenceAttribution {
+  requestId: Hex;
+  contributions: ContributionAttribution[];
+  spans: AttributedSpan[];
+}
+
+export interface ModelAttribution {
+  manifestHash: Hex;
+  method: InfluenceMethod;
+  /** Training examples scored against (the run's train split). */
+  examples: number;
+  attribute(queries: readonly AttributionQuery[]): Promise<InferenceAttribution[]>;
+  dispose(): void;
+}
+
+export interface OpenModelAttributionOptions {
+  method?: InfluenceMethod;
+  spanWeight?: number;
+  /** Inferences per gradient pass (default 16). */
+  batchSize?: number;
+}
+
+/** Opens a training run for attribution; dispose() frees its tensors. */
+export async function openModelAttribution(ctx: ModelAttributionContext, manifestHash: Hex, opts: OpenModelAttributionOptions = {}): Promise<ModelAttribution> {
+  const method = opts.method ?? DEFAULT_INFLUENCE_METHOD;
+  const spanWeight = opts.spanWeight ?? DEFAULT_SPAN_WEIGHT;
+  const sketches = await ensureTrainingSketches(ctx, manifestHash);
+  const n = sketches.records.length;
+  const owners = await rowOwners(ctx.clickhouse, sketches);
+  const tokenizer = readTokenizer(ctx.baseModelDir);
+  const spanIndexes: SpanIndex[] = [];
+  for (const d of sketches.datanets) {
+    const version = await openDatanetVersion(ctx.clickhouse, d);
+    spanIndexes.push(await versionSpanIndex({ version, tokenizer, tokenizerKey: sketches.tokenizerKey, dir: ctx.spanIndexDir }));
+  }
+  const scorer = createScorer({ method, spec: sketches.file.spec, n, checkpoints: sketches.file.checkpoints });
+  const model = loadModel(ctx.baseModelDir);
+  const projection = createProjection(sketches.file.spec);
+  const adapters = new Map<number, LoraAdapter>();
+  try {
+    for (const c of scorer.checkpointsUsed) adapters.set(c, await loadCheckpointAdapter(ctx, sketches.file.checkpoints[c]!.adapterHash));
+  } catch (e) {
+    for (const a of adapters.values()) disposeLora(a);
+    scorer.dispose();
+    projection.dispose();
+    disposeModel(model);
+    throw e;
+  }
+  const rowOf = new Map(sketches.records.map((r, i) => [`${r.contributionId}/${r.rowIndex}`, i]));
+  const maxTokens = sketches.maxTokens ?? model.config.nPositions;
+
+  return {
+    manifestHash,
+    method,
+    examples: n,
+    async attribute(queries) {
+      const m = queries.length;
+      if (m === 0) return [];
+      const examples = queries.map((q) => queryExample(q, tokenizer, maxTokens));
+      const sketched = scorer.checkpointsUsed.map(
+        (c) => sketchExamples({ model, adapter: adapters.get(c)!, projection, examples, padId: tokenizer.eosToken, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) }).values,
+      );
+      const influence = scorer.score(sketched, m);
+      const spanScores = new Float32Array(m * n);
+      const spans: AttributedSpan[][] = queries.map(() => []);
+      for (let q = 0; q < m; q++) {
+        const output = examples[q]!.outputTokens;
+        for (const index of spanIndexes) {
+          const match = await index.findSpans(output, EVAL_SPAN_OPTIONS);
+          for (const span of match.spans) {
+            const text = tokenizer.decode(output.slice(span.start, span.start + span.length));
+            for (const o of span.occurrences) {
+              const i = rowOf.get(`${o.contributionId}/${o.rowIndex}`);
+              if (i === undefined || !owners[i]!.owned) continue;
+              spanScores[q * n + i]! += span.length;
+              spans[q]!.push({ contributionId: o.contributionId, rowIndex: o.rowIndex, start: span.start, length: span.length, text });
+            }
+          }
+        }
+      }
+      const combined = combineSignals(influence, spanScores, m, n, spanWeight);
+      return queries.map((query, q) => {
+        const byContribution = new Map<bigint, ContributionAttribution>();
+        for (let i = 0; i < n; i++) {
+          const owner = owners[i]!;
+          if (!owner.owned) continue;
+          const c = byContribution.get(owner.contributionId) ?? { contributionId: owner.contributionId, account: owner.account, rows: 0, influence: 0, spanTokens: 0, score: 0 };
+          c.rows += 1;
+          c.influence += influence[q * n + i]!;
+          c.spanTokens += spanScores[q * n + i]!;
+          c.score += combined[q * n + i]!;
+          byContribution.set(owner.contributionId, c);
+        }
+        const contributions = [...byContribution.values()].sort((a, b) => (a.contributionId < b.contributionId ? -1 : a.contributionId > b.contributionId ? 1 : 0));
+        return { requestId: query.requestId, contributions, spans: spans[q]! };
+      });
+    },
+    dispose() {
+      for (const a of adapters.values()) disposeLora(a);
+      adapters.clear();
+      scorer.dispose();
+      projection.dispose();
+      disposeModel(model);
+    },
+  };
+}
+
+/** An inference as an example: the prompt's tokens, then the output's (and its end-of-text when the model stopped itself). */
+function queryExample(q: AttributionQuery, tokenizer: Tokenizer, maxTokens: number) {
+  const outputTokens = tokenizer.encode(q.output);
+  const target = q.finishReason === 'stop' ? [...outputTokens, tokenizer.eosToken] : outputTokens;
+  if (target.length === 0) throw new TrainingSketchError(`inference ${q.requestId} has an empty output: nothing to attribute`);
+  return { ...tokensToExample(tokenizer.encode(q.prompt), target, maxTokens), outputTokens };
+}
+
+/** Per training example (sketch order): the contribution that owns its row, its account, and whether it owns it. */
+async function rowOwners(client: ClickHouseClient, sketches: TrainingSketches): Promise<{ contributionId: bigint; account: Address; owned: boolean }[]> {
+  const at = new Map(sketches.records.map((r, i) => [`${r.contributionId}/${r.rowIndex}`, i]));
+  const out: ({ contributionId: bigint; account: Address; owned: boolean } | undefined)[] = new Array(sketches.records.length);
+  for (const d of sketches.datanets) {
+    const version = await openDatanetVersion(client, d);
+    for await (const r of version.rows()) {
+      const i = at.get(`${r.contributionId}/${r.rowIndex}`);
+      if (i !== undefined) out[i] = { contributionId: r.contributionId, account: r.contributor, owned: r.owned };
+    }
+  }
+  const missing = out.findIndex((o) => o === undefined);
+  if (missing >= 0) throw new TrainingSketchError(`training example ${sketches.records[missing]!.contributionId}/${sketches.records[missing]!.rowIndex} of run ${sketches.manifestHash} is not in its datanet versions`);
+  return out as { contributionId: bigint; account: Address; owned: boolean }[];
+}
+

@@ -1,0 +1,229 @@
+// Gradient sketches of a training run, computed once after training (the `train` verb and the demo call
+// this right after registering) and kept as one file in the content store, bound to
+// `training-sketches/<manifest hash>`, with a row in ClickHouse's `training_sketches` (migration 7)
+// pointing at it. Every example of the train split is sketched at every checkpoint of the run, with the
+// rows tokenized exactly as the trainer saw them (the run's maxTokens), so an inference's sketch under the
+// same checkpoint is comparable by a dot product. The projection's seed and shapes are in the file, so
+// the epoch job recreates the same projection for inferences.
+//
+// The file is the truth; the ClickHouse row is rewritten from it when missing (ensureTrainingSketches).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Hex } from 'viem';
+import { TributaryError } from '../../contracts/index.ts';
+import { loadAdapterFiles, loadTrainingRun, openDatanetVersion, type ContentStore, type TrainingExampleFileRecord } from '../../schema/index.ts';
+import {
+  baseModelIdentity,
+  disposeLora,
+  disposeModel,
+  loadModel,
+  parseAdapterConfig,
+  parseHostAdapter,
+  readAdapter,
+  readTokenizer,
+  toExample,
+  toDeviceAdapter,
+  warmupCosine,
+  type Gpt2Model,
+  type LoraAdapter,
+  type Tokenizer,
+} from '../../serving/index.ts';
+import { createProjection, sketchSpec } from '../influence/projection.ts';
+import { sketchExamples } from '../influence/sketch.ts';
+import { decodeSketchFile, encodeSketchFile, type SketchFile } from '../influence/sketchFile.ts';
+
+/** The projection every training run is sketched with (width 32 per module side, as the evaluation used). */
+export const TRAINING_SKETCH_SEED = 1;
+export const TRAINING_SKETCH_WIDTH = 32;
+
+export class TrainingSketchError extends TributaryError {
+  override name = 'TrainingSketchError';
+}
+
+export interface TrainingSketchContext {
+  clickhouse: ClickHouseClient;
+  content: ContentStore;
+  /** The base model's directory: it must be the run's base model (checked by its hash). */
+  baseModelDir: string;
+  /** Where the trainer wrote adapters out (`<adaptersDir>/<hash>/`); read when present, else the content store. */
+  adaptersDir?: string;
+}
+
+export interface SketchTrainingRunOptions {
+  onProgress?: (p: { checkpoint: number; checkpoints: number; done: number; total: number }) => void;
+  /** Examples per gradient pass (default 16). */
+  batchSize?: number;
+}
+
+export interface TrainingSketches {
+  manifestHash: Hex;
+  /** SHA-256 of the sketch file in the content store. */
+  sketchSha256: string;
+  file: SketchFile;
+  /** The train-split records, in the file's example order. */
+  records: TrainingExampleFileRecord[];
+  /** The datanet versions the run trained on. */
+  datanets: { datanetId: bigint; version: bigint }[];
+  /** The run's token limit per example: inferences are cut the same way. */
+  maxTokens: number | undefined;
+  /** Names the run's vocabulary (the trimmed vocabulary's SHA-256, or gpt2): span indexes are per vocabulary. */
+  tokenizerKey: string;
+  /** False when the file was there already. */
+  created: boolean;
+}
+
+/** The content store ref that names a run's sketch file. */
+export function trainingSketchRef(manifestHash: Hex): string {
+  return `training-sketches/${manifestHash.toLowerCase()}`;
+}
+
+const key = (contributionId: bigint | string, rowIndex: number) => `${contributionId}/${rowIndex}`;
+
+/** The run's train-split records in canonical (contribution, row) order: the sketch file's example order. */
+function trainRecords(examples: readonly TrainingExampleFileRecord[]): TrainingExampleFileRecord[] {
+  return examples
+    .filter((e) => e.split === 'train')
+    .sort((a, b) => {
+      const ca = BigInt(a.contributionId);
+      const cb = BigInt(b.contributionId);
+      return ca < cb ? -1 : ca > cb ? 1 : a.rowIndex - b.rowIndex;
+    });
+}
+
+/** A checkpoint (or any adapter) of a run, from the adapters folder when written out there, else the content store. */
+export async function loadCheckpointAdapter(ctx: TrainingSketchContext, adapterHash: Hex): Promise<LoraAdapter> {
+  const dir = ctx.adaptersDir && path.join(ctx.adaptersDir, adapterHash);
+  if (dir && existsSync(dir)) return readAdapter(dir);
+  const stored = await loadAdapterFiles(ctx.content, adapterHash);
+  if (!stored) throw new TrainingSketchError(`checkpoint adapter ${adapterHash} is not in the content store`, { details: 'the training run names it; was the data dir copied without its content folder?' });
+  const source = `stored adapter ${adapterHash}`;
+  return toDeviceAdapter(parseHostAdapter(parseAdapterConfig(new TextDecoder().decode(stored.config), source), stored.weights, source));
+}
+
+/**
+ * The run's sketches: from the content store when they were computed before, else computed now (one
+ * gradient pass per batch of examples per checkpoint), stored, and recorded in ClickHouse.
+ */
+export async function ensureTrainingSketches(ctx: TrainingSketchContext, manifestHash: Hex, opts: SketchTrainingRunOptions = {}): Promise<TrainingSketches> {
+  const run = await loadTrainingRun(ctx.content, manifestHash);
+  if (!run) throw new TrainingSketchError(`training run ${manifestHash} is not in the content store`);
+  const records = trainRecords(run.examples);
+  const hp = run.manifest.training.hyperparameters as { maxTokens?: number; learningRate?: number; minLearningRate?: number; warmupSteps?: number; steps?: number };
+  const about = {
+    records,
+    datanets: run.manifest.datanets.map((d) => ({ datanetId: BigInt(d.datanetId), version: BigInt(d.version) })),
+    maxTokens: hp.maxTokens,
+    tokenizerKey: run.manifest.baseModel.vocabSha256 ?? 'gpt2',
+  };
+  const existing = await ctx.content.getRef(trainingSketchRef(manifestHash));
+  if (existing !== undefined) {
+    const file = decodeSketchFile(await ctx.content.get(existing), `sketch file ${existing}`);
+    if (file.examples.length !== records.length || file.examples.some((e, i) => key(e.contributionId, e.rowIndex) !== key(records[i]!.contributionId, records[i]!.rowIndex))) {
+      throw new TrainingSketchError(`the sketch file of training run ${manifestHash} does not list the run's ${records.length} training examples`);
+    }
+    await recordTrainingSketches(ctx.clickhouse, manifestHash, existing, file);
+    return { manifestHash, sketchSha256: existing, file, ...about, created: false };
+  }
+
+  const manifest = run.manifest;
+  const base = await baseModelIdentity(ctx.baseModelDir);
+  if (base.id !== manifest.baseModel.id) {
+    throw new TrainingSketchError(`training run ${manifestHash} was trained on ${manifest.baseModel.id}, but the base model in ${ctx.baseModelDir} is ${base.id}`, {
+      details: 'set BASE_MODEL_DIR to the run\'s base model',
+    });
+  }
+  const tokenizer = readTokenizer(ctx.baseModelDir);
+  const model = loadModel(ctx.baseModelDir);
+  try {
+    const examples = await trainingTokens(ctx.clickhouse, manifest.datanets, records, tokenizer, hp.maxTokens ?? model.config.nPositions);
+    const lrAt =
+      hp.learningRate !== undefined && hp.steps !== undefined
+        ? warmupCosine({ peak: hp.learningRate, warmupSteps: hp.warmupSteps ?? 0, totalSteps: hp.steps, floor: hp.minLearningRate ?? 0 })
+        : () => 0;
+    const file = await sketchCheckpoints(ctx, model, tokenizer, manifestHash, manifest.checkpoints, examples, records, lrAt, opts);
+    const put = await ctx.content.put(encodeSketchFile(file));
+    const bound = await ctx.content.bindRef(trainingSketchRef(manifestHash), put.hash);
+    await recordTrainingSketches(ctx.clickhouse, manifestHash, bound, file);
+    return { manifestHash, sketchSha256: bound, file, ...about, created: true };
+  } finally {
+    disposeModel(model);
+  }
+}
+
+async function sketchCheckpoints(
+  ctx: TrainingSketchContext,
+  model: Gpt2Model,
+  tokenizer: Tokenizer,
+  manifestHash: Hex,
+  checkpoints: readonly { step: number; adapterHash: string }[],
+  examples: ReturnType<typeof toExample>[],
+  records: readonly TrainingExampleFileRecord[],
+  lrAt: (step: number) => number,
+  opts: SketchTrainingRunOptions,
+): Promise<SketchFile> {
+  const out: SketchFile['checkpoints'] = [];
+  let spec: SketchFile['spec'] | undefined;
+  for (const [k, c] of checkpoints.entries()) {
+    const adapter = await loadCheckpointAdapter(ctx, c.adapterHash as Hex);
+    try {
+      spec ??= sketchSpec(adapter, { seed: TRAINING_SKETCH_SEED, width: TRAINING_SKETCH_WIDTH });
+      const projection = createProjection(spec);
+      try {
+        const s = sketchExamples({
+          model,
+          adapter,
+          projection,
+          examples,
+          padId: tokenizer.eosToken,
+          ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+          onProgress: (done, total) => opts.onProgress?.({ checkpoint: k + 1, checkpoints: checkpoints.length, done, total }),
+        });
+        // The checkpoint after `step` updates was last moved by update index step − 1.
+        out.push({ step: c.step, learningRate: lrAt(c.step - 1), adapterHash: c.adapterHash as Hex, values: s.values });
+      } finally {
+        projection.dispose();
+      }
+    } finally {
+      disposeLora(adapter);
+    }
+  }
+  if (!spec) throw new TrainingSketchError(`training run ${manifestHash} has no checkpoints to sketch`);
+  return { manifestHash, spec, checkpoints: out, examples: records.map((r) => ({ contributionId: BigInt(r.contributionId), rowIndex: r.rowIndex })) };
+}
+
+/** The train-split rows' tokens, read from the run's datanet versions (which refuse a root mismatch). */
+async function trainingTokens(
+  client: ClickHouseClient,
+  datanets: readonly { datanetId: string; version: string }[],
+  records: readonly TrainingExampleFileRecord[],
+  tokenizer: Tokenizer,
+  maxTokens: number,
+): Promise<ReturnType<typeof toExample>[]> {
+  const wanted = new Map(records.map((r, i) => [key(r.contributionId, r.rowIndex), { i, rowHash: r.rowHash.toLowerCase() }]));
+  const out: (ReturnType<typeof toExample> | undefined)[] = new Array(records.length);
+  for (const d of datanets) {
+    const version = await openDatanetVersion(client, { datanetId: BigInt(d.datanetId), version: BigInt(d.version) });
+    for await (const r of version.rows()) {
+      const w = wanted.get(key(r.contributionId, r.rowIndex));
+      if (!w) continue;
+      if (r.rowHash.toLowerCase() !== w.rowHash) throw new TrainingSketchError(`row ${r.rowIndex} of contribution ${r.contributionId} has hash ${r.rowHash} in datanet ${d.datanetId} version ${d.version}, but the training run recorded ${w.rowHash}`);
+      out[w.i] = toExample(r.row, tokenizer, maxTokens);
+    }
+  }
+  const missing = out.findIndex((e) => e === undefined);
+  if (missing >= 0) throw new TrainingSketchError(`training example ${records[missing]!.contributionId}/${records[missing]!.rowIndex} is not among its datanet versions' rows in ClickHouse`);
+  return out as ReturnType<typeof toExample>[];
+}
+
+/** Writes the run's `training_sketches` row (ReplacingMergeTree: writing it again changes nothing). */
+async function recordTrainingSketches(client: ClickHouseClient, manifestHash: Hex, sketchSha256: string, file: SketchFile): Promise<void> {
+  const line = [manifestHash.slice(2).toLowerCase(), sketchSha256, file.spec.seed, file.spec.dims, file.examples.length, `[${file.checkpoints.map((c) => c.step).join(',')}]`, new Date().toISOString().slice(0, 23).replace('T', ' ')].join('\t');
+  await client.insert({
+    table: 'training_sketches',
+    columns: ['manifest_hash_hex', 'sketch_sha256_hex', 'projection_seed', 'dims', 'example_count', 'checkpoint_steps', 'created_at'],
+    format: 'TabSeparated',
+    values: Readable.from([`${line}\n`], { objectMode: false }),
+  });
+}
