@@ -40,3 +40,5 @@ export { indexedPools, type IndexedPoolsParameters } from './epochs/indexedPools
 export { epochInferences, type EpochInference, type EpochInferences, type UnattributedReason } from './epochs/epochInferences.ts';
 export { flagNegativeContributions, type ContributionFlag, type FlagOptions } from './epochs/flags.ts';
 export { recordEpochAttribution, attributedRequestIds, type EpochAttributionRecord } from './epochs/attributionTables.ts';
+export { startEpochSchedule, dueEpoch, type EpochSchedule, type EpochScheduleOptions, type EpochScheduleLogger } from './epochs/epochSchedule.ts';
+export { proofsRoute, proofsJson, type ProofsJson, type ProofsRouteContext, type ProofsRouteOptions } from './http/proofsRoute.ts';

@@ -37,10 +37,10 @@ describe('tributary CLI', () => {
     expect(r.stdout).toContain('--no-demo');
   });
 
-  it('says which issue brings a verb that is not built yet, exiting 2', () => {
-    const r = cli(['attribute', '--epoch', '3']);
+  it('says what a verb is missing, exiting 2', () => {
+    const r = cli(['attribute']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('`tributary attribute` is not available yet: it arrives with issue #5');
+    expect(r.stderr).toContain('`tributary attribute` needs --epoch <n> (one ended epoch) or --watch (each epoch as it ends)');
   });
 
   it('rejects bad configuration before starting anything', () => {

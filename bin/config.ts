@@ -64,6 +64,7 @@ export const configSchema = z.object({
   ADAPTER_HOST_BUDGET_BYTES: z.coerce.number().int().positive().default(256 * 1024 * 1024),
   ADAPTER_DEVICE_BUDGET_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   SETTLEMENT_INTERVAL_SECONDS: seconds(60),
+  ATTRIBUTION_INTERVAL_SECONDS: seconds(30),
   INFERENCE_TEXT: z.enum(['until-settled', 'keep']).default('until-settled'),
 });
 
@@ -113,6 +114,8 @@ export interface Config {
   adapterDeviceBudgetBytes: number;
   /** How often usage is settled on-chain through InferenceRouter. */
   settlementIntervalSeconds: number;
+  /** How often `up` (and `attribute --watch`) checks for an ended epoch to attribute and pay out. */
+  attributionIntervalSeconds: number;
   /** `until-settled`: an inference's prompt and output are blanked once its epoch's payout is final (hashes stay). */
   inferenceText: RawConfig['INFERENCE_TEXT'];
 }
@@ -192,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adapterHostBudgetBytes: c.ADAPTER_HOST_BUDGET_BYTES,
     adapterDeviceBudgetBytes: c.ADAPTER_DEVICE_BUDGET_BYTES,
     settlementIntervalSeconds: c.SETTLEMENT_INTERVAL_SECONDS,
+    attributionIntervalSeconds: c.ATTRIBUTION_INTERVAL_SECONDS,
     inferenceText: c.INFERENCE_TEXT,
   };
 }

@@ -9,6 +9,7 @@ import { ANVIL_KEYS, type ChainContext } from '../contracts/index.ts';
 import type { Indexer } from '../indexer/index.ts';
 import type { ClickHouseStore, ContentStore } from '../schema/index.ts';
 import { runTraining, type RunTrainingResult } from '../serving/index.ts';
+import { ensureTrainingSketches } from '../attribution/index.ts';
 import { DEMO_PAYERS, type SeededDatanet } from './demo.ts';
 import type { Logger } from './log.ts';
 import type { ServingPart } from './servingPart.ts';
@@ -98,6 +99,9 @@ export async function seedServingDemo(p: SeedServingDemoParameters): Promise<Ser
       { ...DEMO_TRAINING, ownerKey: p.ownerKey, baseModelDir: p.baseModelDir, datanetId: d.datanetId, version, name: d.slug },
     );
     log.info(`demo: registered model ${r.modelId} "${r.name}" (eval loss ${r.initialEvalLoss?.toFixed(3) ?? 'n/a'} → ${r.evalLoss?.toFixed(3) ?? 'n/a'}, ${r.seconds.toFixed(1)} s)`);
+    // As `tributary train` does: the run's gradient sketches, for attribution.
+    const s = await ensureTrainingSketches({ clickhouse: p.ch.client, content: p.content, baseModelDir: p.baseModelDir, adaptersDir: p.adaptersDir }, r.manifestHash);
+    log.info(`demo: sketched ${s.records.length} training examples at ${s.file.checkpoints.length} checkpoints (${s.file.spec.dims} numbers each)`);
     models.push(r);
   }
 

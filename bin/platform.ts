@@ -1,7 +1,8 @@
 // `tributary up`: every part in one process (chDB and PGlite allow one process per data directory).
 // Starts the chain (or connects to RPC_URL) and its deployment, opens and migrates both stores, and
 // runs the indexer, serves HTTP (GraphQL, contribution uploads, the OpenAI-compatible /v1 routes and
-// API keys), and seeds the demo data on a fresh devnet. A later issue adds attribution here.
+// API keys), attributes ended epochs and posts their payout batches on a schedule, and seeds the demo
+// data on a fresh devnet.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -28,6 +29,9 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { seedDemo, type SeededDatanet } from './demo.ts';
 import { seedServingDemo } from './demoServing.ts';
 import { startServing, type ServingPart } from './servingPart.ts';
+import { startAttribution } from './attributionPart.ts';
+import { runDemoEpoch } from './demoEpoch.ts';
+import type { EpochSchedule } from '../attribution/index.ts';
 
 export interface Platform {
   devnet: Devnet;
@@ -39,6 +43,8 @@ export interface Platform {
   indexer: Indexer | undefined;
   /** The inference server, when it runs in this process. */
   serving: ServingPart | undefined;
+  /** Attribution epochs on a schedule, when the operational store is in this process. */
+  attribution: EpochSchedule | undefined;
   /** What the demo seeded at this start (empty unless the devnet was fresh and the demo on). */
   demo: SeededDatanet[];
   http: HttpServer;
@@ -179,7 +185,7 @@ export async function startPlatform(
       metrics.gauge('tributary_indexer_rows_cancelled_total', 'Event rows cancelled by reorgs since start', () => ix.progress().cancelled);
     }
 
-    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics, routes }, c.port);
+    const http = await startHttpServer({ conn: devnet.conn, deployment: devnet.deployment, checks, metrics, routes, ...(content ? { content } : {}) }, c.port);
     stops.push(() => http.close());
 
     // Other verbs find the running platform through this file and talk to it over HTTP (uploads) or use
@@ -188,6 +194,14 @@ export async function startPlatform(
       const portFile = join(c.dataDir, 'up.json');
       writeFileSync(portFile, JSON.stringify({ pid: process.pid, port: http.port, rpcUrl: devnet.rpcUrl }) + '\n');
       stops.push(async () => rmSync(portFile, { force: true }));
+    }
+
+    let attribution: EpochSchedule | undefined;
+    // `up` only: with a ClickHouse server, `tributary attribute --watch` is the attribution process.
+    if (parts.api && parts.indexer && pg && content) {
+      const a = startAttribution(c, log, { ch, pg, content, chain });
+      attribution = a.schedule;
+      stops.push(() => a.schedule.stop());
     }
 
     // The demo goes through the same HTTP and chain paths a user takes, so it needs everything above.
@@ -209,10 +223,11 @@ export async function startPlatform(
           adaptersDir: join(c.dataDir, 'adapters'),
           log,
         });
+        if (attribution) await runDemoEpoch({ chain, indexer, schedule: attribution, log, rpcUrl: devnet.rpcUrl });
       }
     }
 
-    return { devnet, ch, pg, content, indexer, serving, http, metrics, demo, stop: stopAll };
+    return { devnet, ch, pg, content, indexer, serving, attribution, http, metrics, demo, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;

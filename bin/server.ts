@@ -1,8 +1,10 @@
-// The one HTTP server on PORT: /healthz and /metrics; the API (/graphql), serving (/v1/*) and dashboards mount
-// their routes here as they arrive.
+// The one HTTP server on PORT: /healthz, /metrics and, given the content store, /proofs/{address}; the API
+// (/graphql), serving (/v1/*) and dashboards mount their routes here as they arrive.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChainConnection, Deployment } from '../contracts/index.ts';
+import type { ContentStore } from '../schema/index.ts';
+import { proofsRoute } from '../attribution/index.ts';
 import { routeLabel, type Metrics } from './metrics.ts';
 
 export interface HttpServer {
@@ -26,6 +28,8 @@ export interface ServerContext {
   checks: HealthCheck[];
   routes?: Route[];
   metrics?: Metrics;
+  /** The content store with the payout batches' files: mounts GET /proofs/{address} (contributors' claim proofs). */
+  content?: ContentStore;
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -56,6 +60,12 @@ async function healthz(ctx: ServerContext, res: ServerResponse) {
 }
 
 export async function startHttpServer(ctx: ServerContext, port: number): Promise<HttpServer> {
+  const proofs = ctx.content
+    ? proofsRoute(
+        { chain: { conn: ctx.conn, deployment: ctx.deployment }, content: ctx.content },
+        { onError: (e) => process.stderr.write(`http: /proofs could not be answered: ${e instanceof Error ? e.message : String(e)}\n`) },
+      )
+    : undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const started = process.hrtime.bigint();
@@ -71,6 +81,7 @@ export async function startHttpServer(ctx: ServerContext, port: number): Promise
           res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
           return void res.end(body);
         }
+        if (proofs && (await proofs(req, res, path))) return;
         for (const route of ctx.routes ?? []) if (await route(req, res, path)) return;
         json(res, 404, { error: `no route for ${req.method} ${path}` });
       } catch (e) {

@@ -12,18 +12,11 @@ import { registerDatanetCommand } from './commands/datanet.ts';
 import { registerTrainCommand } from './commands/train.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerAttributionEvalCommand } from './commands/attributionEval.ts';
+import { registerAttributionVerifyCommand } from './commands/attributionVerify.ts';
+import { registerClaimCommand } from './commands/claim.ts';
+import { registerAttributeCommand } from './commands/attribute.ts';
 
 /** A verb whose part has not been built yet: it says so and which issue brings it, instead of pretending. */
-class NotAvailableError extends Error {
-  override name = 'NotAvailableError';
-}
-
-function later(verb: string, issue: number): () => never {
-  return () => {
-    throw new NotAvailableError(`\`tributary ${verb}\` is not available yet: it arrives with issue #${issue}`);
-  };
-}
-
 function summary(d: Devnet): string {
   const lines = [
     `chain ${d.deployment.chainId} at ${d.rpcUrl} (deployment block ${d.deployment.deploymentBlock.number})`,
@@ -136,16 +129,11 @@ export function buildProgram(): Command {
 
   registerKeysCommand(program);
 
-  program
-    .command('attribute')
-    .description('score an ended epoch and post its payout batch (issue #5)')
-    .option('--epoch <n>', 'epoch number')
-    .option('--watch', 'attribute each epoch as it ends')
-    .action(later('attribute', 5));
-  const attribution = program.command('attribution').description('evaluate and verify attribution (issue #5)');
+  registerAttributeCommand(program);
+  const attribution = program.command('attribution').description('evaluate attribution methods, and verify a payout batch before co-signing it');
   registerAttributionEvalCommand(attribution);
-  attribution.command('verify').description('rebuild a payout root from its score file (issue #5)').action(later('attribution verify', 5));
-  program.command('claim').description('claim attribution rewards with a Merkle proof (issue #5)').action(later('claim', 5));
+  registerAttributionVerifyCommand(attribution);
+  registerClaimCommand(program);
 
   return program;
 }
@@ -159,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode;
     // Errors that explain themselves (bad config, a refused transaction or upload, a store that is
     // down): the message, no stack trace.
-    if (e instanceof ConfigError || e instanceof NotAvailableError || e instanceof TributaryError) {
+    if (e instanceof ConfigError || e instanceof TributaryError) {
       process.stderr.write(`tributary: ${e.message}\n`);
       return 2;
     }

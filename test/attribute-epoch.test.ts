@@ -212,6 +212,12 @@ describe('attributeEpoch', () => {
     for (const key of [ALICE_KEY, BOB_KEY]) {
       const payout = await accountPayout(devnet, content, privateKeyToAddress(key));
       if (!payout.claimable) continue;
+      // ClickHouse keeps the same proof that the content store's leaves give (what GraphQL serves).
+      const kept = await rows<{ proof: string[]; cumulative: string }>(
+        `SELECT proof, toString(cumulative) AS cumulative FROM attribution_rewards FINAL WHERE account = unhex({a:String}) AND epoch = 2 AND root = unhex({root:String})`,
+        { a: privateKeyToAddress(key).slice(2).toLowerCase(), root: r.root.slice(2) },
+      );
+      expect(kept).toEqual([{ proof: payout.claimable.proof.map((h) => h.toLowerCase()), cumulative: payout.claimable.cumulative.toString() }]);
       const c = await claimPayout(devnet, { key, cumulativeAmount: payout.claimable.cumulative, proof: payout.claimable.proof });
       claimed += c.amount;
       expect(await getClaimed(devnet, privateKeyToAddress(key))).toBe(payout.claimable.cumulative);

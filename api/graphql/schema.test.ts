@@ -382,11 +382,11 @@ describe('contributor', () => {
     expect(bob).toEqual({ contributor: { claimedTotal: '7', claims: { nodes: [{ amount: '7' }] }, other: { totalCount: 0 } } });
   });
 
-  it('says in the schema that pending and claimable earnings are not served yet', async () => {
+  it('serves what was earned and can be claimed beside the claimed total (attribution; tested in types/attribution.test.ts)', async () => {
     const d = await data('{ __type(name: "Contributor") { fields { name description } } }');
     const claimedTotal = d.__type.fields.find((f: { name: string }) => f.name === 'claimedTotal');
-    expect(claimedTotal.description).toContain('Earned but not yet claimed (pending or claimable) amounts are not served yet');
-    expect(d.__type.fields.map((f: { name: string }) => f.name)).not.toContain('pendingTotal');
+    expect(claimedTotal.description).toContain('cumulativeEarned and claimable say what it earned and can claim');
+    expect(d.__type.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['cumulativeEarned', 'claimable', 'attributedInferences']));
   });
 });
 

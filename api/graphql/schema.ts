@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createBuilder } from './builder.ts';
 import { createRefs } from './refs.ts';
 import { defineScalars } from './scalars.ts';
+import { implementAttribution } from './types/attribution.ts';
 import { implementClaim } from './types/claim.ts';
 import { implementContribution } from './types/contribution.ts';
 import { implementContributionContent } from './types/contributionContent.ts';
@@ -35,6 +36,7 @@ export function buildSchema(): GraphQLSchema {
     implementClaim,
     implementEarningsDay,
     implementPayoutBatch,
+    implementAttribution,
   ]) {
     implement(builder, refs);
   }

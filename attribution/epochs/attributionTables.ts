@@ -68,10 +68,11 @@ export async function recordEpochAttribution(client: ClickHouseClient, r: EpochA
   await insert(
     client,
     'attribution_rewards',
-    ['account_hex', 'epoch', 'root_hex', 'amount', 'cumulative', 'inferences'],
+    ['account_hex', 'epoch', 'root_hex', 'amount', 'cumulative', 'inferences', 'proof'],
     r.batch.tree.leaves.map((l) => {
       const a = l.account.toLowerCase();
-      return [hex(a), epoch, hex(r.batch.root), amounts.get(a) ?? 0n, l.cumulative, inferencesOf.get(a) ?? 0].join('\t') + '\n';
+      const proof = r.batch.tree.proof(l.account)!.proof;
+      return [hex(a), epoch, hex(r.batch.root), amounts.get(a) ?? 0n, l.cumulative, inferencesOf.get(a) ?? 0, `[${proof.map((h) => `'${h.toLowerCase()}'`).join(',')}]`].join('\t') + '\n';
     }),
   );
 }

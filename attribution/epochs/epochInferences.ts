@@ -47,7 +47,7 @@ export async function epochInferences(client: ClickHouseClient, pools: readonly 
                      if(m.manifest_hash = '', NULL, concat('0x', lower(hex(m.manifest_hash)))) AS manifest_hash
               FROM (
                   SELECT * FROM inference_log
-                  WHERE request_id IN (SELECT unhex(arrayJoin({ids:Array(String)})))
+                  WHERE request_id IN (SELECT toFixedString(unhex(arrayJoin({ids:Array(String)})), 32))
                   ORDER BY created_at
                   LIMIT 1 BY request_id
               ) AS l

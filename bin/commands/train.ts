@@ -13,7 +13,8 @@ import cliProgress from 'cli-progress';
 import { formatOpen, parseOpen, TributaryError } from '../../contracts/index.ts';
 import { CLICKHOUSE_MIGRATIONS, DatanetVersionNotFoundError, migrate, openClickHouse, openDatanetVersion, openFsContentStore, syncContentRows, type ClickHouseStore } from '../../schema/index.ts';
 import { syncTrainingRecords } from '../../schema/index.ts';
-import { startIndexer } from '../../indexer/index.ts';
+import { indexToHead } from '../indexToHead.ts';
+import { ensureTrainingSketches } from '../../attribution/index.ts';
 import { useTensorBackend } from '../../serving/index.ts';
 import { runTraining, type RunTrainingParameters, type RunTrainingProgress, type RunTrainingResult } from '../../serving/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -91,20 +92,6 @@ interface TrainOptions {
 }
 
 // ------------------------------------------------------------------ stores
-
-/** Brings the data dir's ClickHouse up to the chain head (embedded chDB only: this process holds it). */
-async function indexToHead(ch: ClickHouseStore, session: ChainSession, c: Config, log: Logger): Promise<number> {
-  const head = Number(await session.conn.publicClient.getBlockNumber({ cacheTime: 0 }));
-  log.info(`indexing the chain into ClickHouse up to block ${head}`);
-  const quiet = { ...log, info: log.debug };
-  const indexer = startIndexer({ rpcUrl: session.rpcUrl, deployment: session.deployment, clickhouse: ch, finality: c.indexerFinality, log: quiet });
-  try {
-    await Promise.race([indexer.waitForHeight(head, 600_000), indexer.done.then(() => Promise.reject(new TributaryError('the indexer stopped before reaching the chain head')))]);
-  } finally {
-    await indexer.stop();
-  }
-  return head;
-}
 
 /** With a ClickHouse server another process indexes: wait (up to `timeoutMs`) until it has the version. */
 async function waitForVersion(ch: ClickHouseStore, datanetId: bigint, version: bigint, log: Logger, timeoutMs = 120_000): Promise<void> {
@@ -267,6 +254,9 @@ export function registerTrainCommand(program: Command, io: DatanetCommandIo = {}
           } finally {
             bar?.stop();
           }
+          // The run's gradient sketches, computed once now so that attribution finds them.
+          const sketches = await ensureTrainingSketches({ clickhouse: ch.client, content, baseModelDir, adaptersDir: join(c.dataDir, 'adapters') }, result.manifestHash);
+          log.info(`sketched ${sketches.records.length} training examples at ${sketches.file.checkpoints.length} checkpoints for attribution`, { sha256: sketches.sketchSha256 });
           if (ch.embedded) await indexToHead(ch, session, c, log);
           out(o.json ? toJson(result) + '\n' : summary(result, baseModelDir));
         } finally {

@@ -147,6 +147,16 @@ describe('inference_log', () => {
     ]);
   });
 
+  // ClickHouse compares an IN set of Strings against FixedString(32) without the trailing zero bytes, so an
+  // id ending in 0x00 (1 in 256) went missing until the set was made of FixedString(32) too.
+  it('finds and updates request ids that end in a zero byte', async () => {
+    const zeroEnded = `0x${'ee'.repeat(31)}00`;
+    await insertInferenceLog(store.client, [inferenceLogRow(input(1, { requestId: zeroEnded }))]);
+    expect(await loggedRequestIds(store.client, [zeroEnded])).toEqual(new Set([zeroEnded]));
+    expect((await readInferenceLog(store.client, { requestIds: [zeroEnded] })).map((r) => r.requestId)).toEqual([zeroEnded]);
+    expect(await setInferenceEpochs(store.client, { epoch: 9n, requestIds: [zeroEnded] })).toBe(1);
+  });
+
   it('fillInferenceEpochs() takes the epochs from the indexed InferenceSettled events, ignoring cancelled ones', async () => {
     await insertInferenceLog(store.client, [1, 2, 3, 4].map((i) => inferenceLogRow(input(i))));
     const table = eventTable('InferenceRouter', 'InferenceSettled');

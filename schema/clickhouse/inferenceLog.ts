@@ -178,7 +178,7 @@ export async function loggedRequestIds(client: ClickHouseClient, requestIds: rea
   const ids = requestIds.map((r) => hexOf('requestId', r, 64).slice(2));
   const rs = await client.query({
     query: `SELECT DISTINCT concat('0x', lower(hex(request_id))) AS id FROM inference_log
-            WHERE request_id IN (SELECT unhex(arrayJoin({ids:Array(String)})))`,
+            WHERE request_id IN (SELECT toFixedString(unhex(arrayJoin({ids:Array(String)})), 32))`,
     query_params: { ids },
     format: 'JSONEachRow',
   });
@@ -228,7 +228,7 @@ export async function readInferenceLog(client: ClickHouseClient, p: ReadInferenc
   if (p.to !== undefined) (where.push("created_at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')"), (params.to = p.to.getTime()));
   if (p.epoch !== undefined) (where.push('epoch = {epoch:UInt64}'), (params.epoch = uint64('epoch', p.epoch)));
   if (p.requestIds !== undefined) {
-    where.push('request_id IN (SELECT unhex(arrayJoin({ids:Array(String)})))');
+    where.push('request_id IN (SELECT toFixedString(unhex(arrayJoin({ids:Array(String)})), 32))');
     params.ids = p.requestIds.map((r) => hexOf('requestId', r, 64).slice(2));
   }
   const rs = await client.query({
@@ -271,7 +271,7 @@ export async function readInferenceLog(client: ClickHouseClient, p: ReadInferenc
 export async function setInferenceEpochs(client: ClickHouseClient, p: { epoch: bigint; requestIds: readonly string[] }): Promise<number> {
   if (p.requestIds.length === 0) return 0;
   const params = { epoch: uint64('epoch', p.epoch), ids: p.requestIds.map((r) => hexOf('requestId', r, 64).slice(2)) };
-  const match = 'epoch IS NULL AND request_id IN (SELECT unhex(arrayJoin({ids:Array(String)})))';
+  const match = 'epoch IS NULL AND request_id IN (SELECT toFixedString(unhex(arrayJoin({ids:Array(String)})), 32))';
   const n = await countWhere(client, match, params);
   if (n > 0) await client.command({ query: `UPDATE inference_log SET epoch = {epoch:UInt64} WHERE ${match}`, query_params: params });
   return n;

@@ -1,6 +1,7 @@
 // Contributor: everything about one account as a data contributor: its contributions, claims,
-// claimed totals and daily earnings. Query.contributor(address) answers for any well-formed
-// address (one with no activity has empty lists and zero totals).
+// claimed totals and daily earnings (and, from attribution.ts, what it earned and can claim).
+// Query.contributor(address) answers for any well-formed address (one with no activity has empty
+// lists and zero totals).
 import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { ApiContext, Builder } from '../builder.ts';
@@ -11,7 +12,7 @@ import { toInt } from '../rows.ts';
 import { parseId } from '../scalars.ts';
 import type { ClaimRow } from './claim.ts';
 import type { ContributionRow } from './contribution.ts';
-import { PENDING_NOT_SERVED, type EarningsDayRow } from './earningsDay.ts';
+import type { EarningsDayRow } from './earningsDay.ts';
 
 export interface ContributorShape {
   /** Lowercase 0x-hex. */
@@ -37,7 +38,8 @@ export function implementContributor(builder: Builder, refs: Refs): void {
         const rows = await selectRelation<AccountClaimsRow>(
           ctx,
           'account_claims',
-          'account IN (SELECT unhex(substring(arrayJoin({accounts:Array(String)}), 3)))',
+          // toFixedString: IN a set of plain Strings misses an address that ends in a zero byte.
+          'account IN (SELECT toFixedString(unhex(substring(arrayJoin({accounts:Array(String)}), 3)), 20))',
           { accounts: [...addresses] },
         );
         const byAccount = new Map(rows.map((r) => [r.account, r]));
@@ -46,12 +48,12 @@ export function implementContributor(builder: Builder, refs: Refs): void {
   );
 
   refs.Contributor.implement({
-    description: `An account as a data contributor. ${PENDING_NOT_SERVED}`,
+    description: 'An account as a data contributor: its contributions, the inferences attributed to them, what it earned, can claim and claimed.',
     fields: (t) => ({
       address: t.expose('address', { type: 'Address', description: 'The account.' }),
       claimedTotal: t.field({
         type: 'Wei',
-        description: `OPEN claimed so far (the chain’s cumulative claimed total). ${PENDING_NOT_SERVED}`,
+        description: 'OPEN claimed so far (the chain’s cumulative claimed total); cumulativeEarned and claimable say what it earned and can claim.',
         resolve: async (c, _args, ctx) => (await accountClaims(ctx).load(c.address))?.claimed_total ?? '0',
       }),
       claimCount: t.int({
@@ -104,7 +106,7 @@ export function implementContributor(builder: Builder, refs: Refs): void {
       dailyEarnings: t.connection(
         {
           type: refs.EarningsDay,
-          description: `OPEN it claimed per UTC day, oldest first; days without claims are absent. ${PENDING_NOT_SERVED}`,
+          description: 'OPEN it claimed per UTC day, oldest first; days without claims are absent.',
           complexity: connectionComplexity,
           args: {
             from: t.arg({ type: 'Date', description: 'First day included.' }),

@@ -11,10 +11,9 @@ export interface EarningsDayRow {
   claim_count: string;
 }
 
-/** Said on every earnings figure until the attribution part (issue #5) serves the rest. */
+/** Where the rest of an account's earnings are: a day's figure counts claims only. */
 export const PENDING_NOT_SERVED =
-  'Earned but not yet claimed (pending or claimable) amounts are not served yet: payout batches commit to ' +
-  'off-chain leaves, and they will come from the attribution tables (issue #5).';
+  'Earned but not yet claimed amounts are on Contributor (cumulativeEarned, claimable) and per inference on attributedInferences.';
 
 export function createEarningsDayRef(builder: Builder) {
   return builder.objectRef<EarningsDayRow>('EarningsDay');

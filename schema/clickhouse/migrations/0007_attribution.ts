@@ -17,8 +17,9 @@
 //   attribution_spans    the matched spans behind the span evidence: (epoch, inference, contribution, row),
 //                        where in the output, how long, and the text.
 //   attribution_rewards  one row per (epoch, batch root, account): what the epoch's batch allocates to the
-//                        account and its cumulative leaf. Only rows whose (epoch, root) is a posted batch in
-//                        `payout_batches` were paid; a batch that failed and was rebuilt has another root.
+//                        account, its cumulative leaf and the leaf's Merkle proof (0x-hex siblings, what
+//                        `claim` takes). Only rows whose (epoch, root) is a posted batch in `payout_batches`
+//                        were paid; a batch that failed and was rebuilt has another root.
 //     ORDER BY (account, epoch, root): the API's questions are per account.
 //   attribution_flags    contributions whose influence on the epoch's inferences was negative in most of the
 //                        inferences that touched them, with the evidence; a curator or governance decides.
@@ -91,6 +92,7 @@ COMMENT 'Spans of inference outputs found verbatim in contributed rows (start an
     "amount" UInt256,
     "cumulative" UInt256,
     "inferences" UInt32,
+    "proof" Array(String),
     "account_hex" String EPHEMERAL,
     "root_hex" String EPHEMERAL
 )
