@@ -195,6 +195,24 @@ describe('tributary up', () => {
         expect(BigInt(day!.poolAmount)).toBeGreaterThan(0n);
       }
 
+      // Epoch 1 was attributed and paid out during start-up: its batch is on chain and indexed, its
+      // rewards and scores are in GraphQL, and the contributors' proofs are served.
+      type Paid = { payoutBatches: { nodes: { epoch: string; total: string; status: string }[] } };
+      const paid = await until<Paid>('{ payoutBatches { nodes { epoch total status } } }', (d) => d.payoutBatches.nodes.length > 0);
+      expect(paid.payoutBatches.nodes[0]).toMatchObject({ epoch: '1', status: 'POSTED' });
+      expect(BigInt(paid.payoutBatches.nodes[0]!.total)).toBeGreaterThan(0n);
+      type Earned = { contributor: { cumulativeEarned: string; attributedInferences: { totalCount: number } } };
+      const earners = await Promise.all(
+        ['0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc', '0x976ea74026e726554db657fa54763abd0c3a0aa9', '0x14dc79964da2c08b23698b3d3cc7ca32193d9955'].map((a) =>
+          until<Earned>(`{ contributor(address: "${a}") { cumulativeEarned attributedInferences { totalCount } } }`, () => true),
+        ),
+      );
+      const earned = earners.reduce((s, e) => s + BigInt(e.contributor.cumulativeEarned), 0n);
+      expect(earned).toBeGreaterThan(0n);
+      expect(earned).toBeLessThanOrEqual(BigInt(paid.payoutBatches.nodes[0]!.total));
+      const proofs = await (await fetch(`http://127.0.0.1:${platform.port}/proofs/0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc`)).json() as { account: string };
+      expect(proofs.account).toBe('0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc');
+
       // `tributary keys create` signs a grant with PAYER_KEY and gets the key from the running platform.
       let keyOut = '';
       const keysProgram = registerKeysCommand(new Command().exitOverride(), {
