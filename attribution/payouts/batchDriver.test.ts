@@ -320,4 +320,31 @@ describe('refusals and reconciliation', () => {
     const e = await rejection(d.drive(wrong));
     expect(e.message.split('\n')[0]).toBe(`epoch ${epoch} already has a different confirmed batch in the store (nonce 1, root ${fixed.root}, total ${fixed.total})`);
   });
+  it('a batch the contract refuses for good is marked failed; the recomputed batch takes the same nonce and goes out', async () => {
+    const f = await fresh();
+    const epoch = await serveInCurrentEpoch(2);
+    await chain.endEpoch(epoch);
+    const prev = (await getSettlementState(devnet)).lastPostedEpoch;
+    const good = await batchFor(epoch, prev);
+    // Computed from pools ten times what the router funded: more than the contract holds for the epoch.
+    const pools = await chainPools(devnet, { fromEpoch: prev + 1n, toEpoch: epoch });
+    const inflated = buildPayoutBatch({
+      scores: { epoch, entries: pools.map((p) => ({ requestId: p.requestId, contributionId: 1n, account: ALICE as Address, weight: 10n ** 18n })) },
+      pools: pools.map((p) => ({ ...p, poolAmount: p.poolAmount * 10n })),
+      previous: [],
+      fromEpoch: prev + 1n,
+    });
+    const d = driverFor(f);
+    const e = await rejection(d.drive(inflated));
+    expect(e).toBeInstanceOf(BatchDriverError);
+    expect(e.message.split('\n')[0]).toMatch(new RegExp(`^payout batch of epoch ${epoch} \\(nonce 0\\) was marked failed: cannot post the payout batch of epoch ${epoch} \\(nonce 0\\): the batch pays [0-9.]+ OPEN, more than the [0-9.]+ OPEN available`));
+    const r = await d.drive(good);
+    expect([r.status, r.nonce]).toEqual(['confirmed', 0n]);
+    expect((await listPayoutBatches(f.store.db, { epoch })).map((b) => [b.nonce, b.status, b.root])).toEqual([
+      [0n, 'failed', inflated.root],
+      [0n, 'confirmed', good.root],
+    ]);
+    expect((await getPayoutBatch(f.store.db, epoch, 0n))!.root).toBe(good.root);
+    expect((await postsOf(epoch)).map((l) => l.args.root)).toEqual([good.root]);
+  });
 });

@@ -167,7 +167,7 @@ export function createBatchDriver(o: BatchDriverOptions): BatchDriver {
     await move(r, 'failed', { error });
     log.warn('payout batch failed', { epoch: r.epoch, nonce: r.nonce, error });
     throw new BatchDriverError(`${label(r)} was marked failed: ${error}`, {
-      details: 'compute the batch again; the store keeps (epoch, nonce) unique, so the failed row must be dealt with first (see the audit log)',
+      details: 'compute the batch again (`tributary attribute` does): the new batch takes the same nonce, and the failed row stays in the audit log',
       cause,
     });
   }
@@ -328,8 +328,9 @@ export function createBatchDriver(o: BatchDriverOptions): BatchDriver {
           { details: 'compute the batch again from the inferences of those epochs' },
         );
       }
+      // A failed batch never reached the chain: its nonce is free, and this batch takes it.
       const taken = await getPayoutBatch(o.db, batch.epoch, nonce);
-      if (taken) {
+      if (taken && taken.status !== 'failed') {
         throw new BatchDriverError(`cannot record the payout batch of epoch ${batch.epoch}: the store already has nonce ${nonce} for it, ${taken.status}`, {
           details: `the chain's next nonce for the epoch is ${nonce}; a ${taken.status} batch that never reached the chain keeps that (epoch, nonce) in the store`,
         });

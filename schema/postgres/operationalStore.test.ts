@@ -78,7 +78,7 @@ function describeOperationalStore(name: string, fresh: () => Promise<StoreFixtur
         db,
         sql`SELECT hash, created_at::text AS created_at FROM drizzle.__drizzle_migrations ORDER BY id`,
       );
-      expect(before).toHaveLength(5);
+      expect(before).toHaveLength(6);
       await createPayoutBatch(db, batch());
       await store.close();
       await store.close(); // closing twice is harmless

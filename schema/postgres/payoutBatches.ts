@@ -1,7 +1,7 @@
 // The payout batch lifecycle: each change of status happens in one transaction with its audit row, and
 // only if the batch still has the status the caller saw (optimistic check), so two processes acting on
 // the same batch cannot both succeed.
-import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { OperationalDb } from './connect.ts';
 import {
@@ -92,7 +92,7 @@ export async function createPayoutBatch(
         scoreFileHash: p.scoreFileHash,
         signerSetVersion: p.signerSetVersion,
       })
-      .onConflictDoNothing({ target: [payoutBatches.epoch, payoutBatches.nonce] })
+      .onConflictDoNothing({ target: [payoutBatches.epoch, payoutBatches.nonce], where: sql`${payoutBatches.status} <> 'failed'` })
       .returning();
     if (inserted) {
       await tx.insert(payoutBatchEvents).values({
@@ -194,11 +194,14 @@ export async function transitionPayoutBatch(db: OperationalDb, p: TransitionPayo
 // Transactions and the database share this query interface.
 type Queryable = Pick<OperationalDb, 'select'>;
 
+/** The batch (epoch, nonce): the one that did not fail, else the newest failed one. */
 async function selectBatch(q: Queryable, epoch: bigint, nonce: bigint): Promise<PayoutBatch | undefined> {
   const [row] = await q
     .select()
     .from(payoutBatches)
-    .where(and(eq(payoutBatches.epoch, epoch), eq(payoutBatches.nonce, nonce)));
+    .where(and(eq(payoutBatches.epoch, epoch), eq(payoutBatches.nonce, nonce)))
+    .orderBy(sql`${payoutBatches.status} = 'failed'`, desc(payoutBatches.id))
+    .limit(1);
   return row;
 }
 
@@ -223,7 +226,7 @@ export async function listPayoutBatches(db: OperationalDb, p: ListPayoutBatchesP
     .select()
     .from(payoutBatches)
     .where(and(...where))
-    .orderBy(asc(payoutBatches.epoch), asc(payoutBatches.nonce));
+    .orderBy(asc(payoutBatches.epoch), asc(payoutBatches.nonce), asc(payoutBatches.id));
 }
 
 /** A batch's audit log, oldest first. */

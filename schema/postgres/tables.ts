@@ -15,7 +15,6 @@ import {
   primaryKey,
   text,
   timestamp,
-  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -76,7 +75,9 @@ export interface BatchSignature {
 /**
  * A payout batch from computation to the chain: pending (computed) → signed (threshold reached) →
  * posted (transaction sent) → confirmed (mined); revoked or failed from any non-final status.
- * (epoch, nonce) is the batch's identity on chain, so it is unique here too.
+ * (epoch, nonce) is the batch's identity on chain, so it is unique here too among batches that did not
+ * fail: a failed batch never reached the chain, so its nonce is still free there and a recomputed batch
+ * takes it.
  */
 export const payoutBatches = pgTable(
   'payout_batches',
@@ -100,7 +101,7 @@ export const payoutBatches = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    unique('payout_batches_epoch_nonce').on(t.epoch, t.nonce),
+    uniqueIndex('payout_batches_epoch_nonce').on(t.epoch, t.nonce).where(sql`${t.status} <> 'failed'`),
     index('payout_batches_status_idx').on(t.status),
     check('payout_batches_epoch_nonce_nonnegative', sql`${t.epoch} >= 0 AND ${t.nonce} >= 0`),
     check('payout_batches_root_hex', sql`${t.root} ~ '^0x[0-9a-f]{64}$'`),

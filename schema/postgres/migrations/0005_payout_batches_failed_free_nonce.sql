@@ -1,0 +1,2 @@
+ALTER TABLE "payout_batches" DROP CONSTRAINT "payout_batches_epoch_nonce";--> statement-breakpoint
+CREATE UNIQUE INDEX "payout_batches_epoch_nonce" ON "payout_batches" USING btree ("epoch","nonce") WHERE "payout_batches"."status" <> 'failed';
