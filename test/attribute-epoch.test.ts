@@ -29,6 +29,7 @@ import { startIndexer, SILENT_LOGGER, type Indexer } from '../indexer/index.ts';
 import { runTraining, useTensorBackend, type RunTrainingResult } from '../serving/index.ts';
 import { accountPayout, createBatchDriver, keySigner, WEIGHT_SCALE, type BatchDriver } from '../attribution/index.ts';
 import { attributeEpoch, AttributeEpochError, type AttributeEpochContext } from '../attribution/epochs/attributeEpoch.ts';
+import { dueEpoch, startEpochSchedule } from '../attribution/epochs/epochSchedule.ts';
 import { colorFiles, seedTrainingDatanet, writeTinyBaseModel } from '../bin/testing/trainingFixture.ts';
 import { ATTRIBUTOR_KEY, PAYER_KEY, SIGNER_KEYS, pgliteTemplate, requestIdOf, setUpPayoutChain, type PayoutChain, type PgliteTemplate } from '../attribution/payouts/testing/payoutChain.ts';
 
@@ -229,5 +230,23 @@ describe('attributeEpoch', () => {
     const posted = await rows<{ total: string; rolled: string }>(`SELECT toString(sum(total)) AS total, toString(sum(rolled_over)) AS rolled FROM payout_batches`);
     expect(BigInt(posted[0]!.total)).toBe(claimed);
     expect(claimed + state.carry).toBe(state.totalFunded);
+  }, 120_000);
+  it('the schedule attributes a quiet epoch (a batch that pays nothing new), then finds nothing due', async () => {
+    const lines: string[] = [];
+    const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(`error: ${m}`) };
+    const schedule = startEpochSchedule(ctx, { intervalMs: 3_600_000, log });
+    try {
+      await chain.endEpoch(3n);
+      await indexed();
+      expect(await dueEpoch(ctx)).toBe(3n);
+      const r = await schedule.tick();
+      expect(r).toMatchObject({ epoch: 3n, fromEpoch: 3n, inferences: 0, total: 0n });
+      expect(r!.drive?.status).toBe('confirmed');
+      expect(await dueEpoch(ctx)).toBeUndefined();
+      expect(await schedule.tick()).toBeUndefined();
+      expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
+    } finally {
+      await schedule.stop();
+    }
   }, 120_000);
 });
