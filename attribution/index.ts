@@ -2,7 +2,7 @@
 // epochs and payout batches (issue #5). Other parts import this part only through this file.
 export { sketchSpec, createProjection, SketchSpecError, type SketchSpec, type SketchModule, type SketchSpecOptions, type Projection } from './influence/projection.ts';
 export { sketchExamples, type SketchOptions, type Sketches } from './influence/sketch.ts';
-export { createScorer, INFLUENCE_METHODS, ScorerError, type InfluenceMethod, type InfluenceScorer, type ScorerOptions, type CheckpointTrainSketches } from './influence/scorers.ts';
+export { createScorer, createScorerAsync, INFLUENCE_METHODS, ScorerError, type InfluenceMethod, type InfluenceScorer, type ScorerOptions, type CheckpointTrainSketches } from './influence/scorers.ts';
 export { spdInverse, NotPositiveDefiniteError } from './influence/cholesky.ts';
 export { generateEvalTask, TASK_LABELS, EvalTaskError, type EvalTask, type EvalTaskOptions, type EvalRow, type EvalQuery, type EvalEntity } from './eval/task.ts';
 export { evalConfig, EVAL_TRAINING, type EvalConfig, type EvalTraining } from './eval/evalConfig.ts';
@@ -42,3 +42,4 @@ export { flagNegativeContributions, type ContributionFlag, type FlagOptions } fr
 export { recordEpochAttribution, attributedRequestIds, type EpochAttributionRecord } from './epochs/attributionTables.ts';
 export { startEpochSchedule, dueEpoch, type EpochSchedule, type EpochScheduleOptions, type EpochScheduleLogger } from './epochs/epochSchedule.ts';
 export { proofsRoute, proofsJson, type ProofsJson, type ProofsRouteContext, type ProofsRouteOptions } from './http/proofsRoute.ts';
+export { createIndexedSums, type IndexedSums, type RowOwner } from './epochs/contributionSums.ts';

@@ -18,6 +18,7 @@ import { sketchExamples } from '../influence/sketch.ts';
 import { versionSpanIndex } from '../spans/versionSpanIndex.ts';
 import type { SpanIndex } from '../spans/spanIndex.ts';
 import { EVAL_SPAN_OPTIONS } from '../eval/runEval.ts';
+import { createIndexedSums } from './contributionSums.ts';
 import { ensureTrainingSketches, loadCheckpointAdapter, TrainingSketchError, type TrainingSketchContext, type TrainingSketches } from './trainingSketches.ts';
 
 export interface ModelAttributionContext extends TrainingSketchContext {
@@ -105,6 +106,7 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
     throw e;
   }
   const rowOf = new Map(sketches.records.map((r, i) => [`${r.contributionId}/${r.rowIndex}`, i]));
+  const sums = createIndexedSums(owners);
   const maxTokens = sketches.maxTokens ?? model.config.nPositions;
 
   return {
@@ -137,21 +139,7 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
         }
       }
       const combined = combineSignals(influence, spanScores, m, n, spanWeight);
-      return queries.map((query, q) => {
-        const byContribution = new Map<bigint, ContributionAttribution>();
-        for (let i = 0; i < n; i++) {
-          const owner = owners[i]!;
-          if (!owner.owned) continue;
-          const c = byContribution.get(owner.contributionId) ?? { contributionId: owner.contributionId, account: owner.account, rows: 0, influence: 0, spanTokens: 0, score: 0 };
-          c.rows += 1;
-          c.influence += influence[q * n + i]!;
-          c.spanTokens += spanScores[q * n + i]!;
-          c.score += combined[q * n + i]!;
-          byContribution.set(owner.contributionId, c);
-        }
-        const contributions = [...byContribution.values()].sort((a, b) => (a.contributionId < b.contributionId ? -1 : a.contributionId > b.contributionId ? 1 : 0));
-        return { requestId: query.requestId, contributions, spans: spans[q]! };
-      });
+      return queries.map((query, q) => ({ requestId: query.requestId, contributions: sums(q, influence, spanScores, combined), spans: spans[q]! }));
     },
     dispose() {
       for (const a of adapters.values()) disposeLora(a);

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useTensorBackend } from '../../serving/index.ts';
+import { tf, useTensorBackend } from '../../serving/index.ts';
 import { createRandom } from '../eval/random.ts';
 import type { SketchSpec } from './projection.ts';
-import { createScorer, ScorerError, type InfluenceMethod } from './scorers.ts';
+import { createScorer, createScorerAsync, ScorerError, type InfluenceMethod } from './scorers.ts';
 
 beforeAll(async () => {
   await useTensorBackend('wasm');
@@ -132,5 +132,26 @@ describe('selfInfluence', () => {
       scorer.dispose();
       for (const i of [0, 1, 255, 256, 299]) expect(self[i]).toBeCloseTo(full[i * n + i]!, 3);
     }
+  });
+});
+
+describe('createScorerAsync and scoreAsync', () => {
+  it('give the same scores as the synchronous path, for every method, and free every tensor on dispose', async () => {
+    const n = 5;
+    const m = 2;
+    const checkpoints = [0.5, 0.25].map((learningRate, c) => ({ step: c + 1, learningRate, values: rand(90 + c, n * spec.dims) }));
+    const queries = [rand(95, m * spec.dims), rand(96, m * spec.dims)];
+    const before = tf.memory().numTensors;
+    for (const method of ['grad-dot', 'tracin', 'trak', 'datainf'] as const) {
+      const sync = createScorer({ method, spec, n, checkpoints });
+      const async = await createScorerAsync({ method, spec, n, checkpoints });
+      const given = sync.checkpointsUsed.map((c) => queries[c]!);
+      const want = Array.from(sync.score(given, m));
+      expect(Array.from(await sync.scoreAsync(given, m))).toEqual(want);
+      expect(Array.from(await async.scoreAsync(given, m))).toEqual(want);
+      sync.dispose();
+      async.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -10,7 +10,14 @@
 //   datainf    DataInf's closed form, per module l: the inverse of (1/n)Σᵢ gᵢgᵢᵀ + λ_l I replaced by
 //              (1/(nλ_l)) Σᵢ (I − gᵢgᵢᵀ / (λ_l + |gᵢ|²)), so that
 //                qᵀ H⁻¹ gⱼ = (1/λ_l) qᵀgⱼ − (1/(nλ_l)) Σᵢ (qᵀgᵢ)(gᵢᵀgⱼ) / (λ_l + |gᵢ|²),
-//              computed as R = Q/λ − ((QΦᵀ) ⊙ w)Φ / (nλ), scores = RΦᵀ; λ_l = 0.1 × mean |gᵢ|² (DataInf's rule).
+//              λ_l = 0.1 × mean |gᵢ|² (DataInf's rule). The sum over i does not depend on the query, so it is
+//              folded once into a d_l × d_l matrix, H_l = (I − Φ_lᵀ diag(w) Φ_l / n) / λ_l with
+//              wᵢ = 1/(λ_l + |gᵢ|²), and scores = [Q_1 H_1 … Q_L H_L] Φᵀ.
+//
+// Every method is "precondition the queries (m × k, cheap), then one product with a k × n right-hand
+// matrix per checkpoint used". That product is the whole cost (2·m·k·n flops per checkpoint), so the
+// right-hand matrices are kept as the plain product wants them, k × n: a transposed operand costs a copy
+// of it on every call in the wasm backend (bench/attribution/scoring.ts measures the difference).
 import { tf, type Tensor2D } from '../../serving/index.ts';
 import { spdInverse } from './cholesky.ts';
 import type { SketchSpec } from './projection.ts';
@@ -46,6 +53,8 @@ export interface InfluenceScorer {
   checkpointsUsed: readonly number[];
   /** queries[j] holds m × dims sketches at checkpoint checkpointsUsed[j]; returns m × n scores, row-major. */
   score(queries: readonly Float32Array[], m: number): Float32Array;
+  /** The same scores read back asynchronously: the only way on backends without synchronous reads (webgpu). */
+  scoreAsync(queries: readonly Float32Array[], m: number): Promise<Float32Array>;
   /**
    * Each training example's influence on itself (its own sketches as the query): large for examples the
    * rest of the data does not explain, the classic signal of a mislabeled row (TracIn's self-influence; for
@@ -59,88 +68,132 @@ export class ScorerError extends Error {
   override name = 'ScorerError';
 }
 
+/** Builds a scorer; TRAK reads its Gram matrices back synchronously, so on webgpu use createScorerAsync. */
 export function createScorer(opts: ScorerOptions): InfluenceScorer {
+  const build = buildScorer(opts);
+  let step = build.next();
+  while (!step.done) {
+    let values: Float32Array;
+    try {
+      values = step.value.dataSync() as Float32Array;
+    } catch (e) {
+      throw build.throw(e); // the builder frees what it holds and rethrows
+    } finally {
+      step.value.dispose();
+    }
+    step = build.next(values);
+  }
+  return step.value;
+}
+
+/** createScorer with its host reads (TRAK's Gram matrices) done asynchronously: works on every backend. */
+export async function createScorerAsync(opts: ScorerOptions): Promise<InfluenceScorer> {
+  const build = buildScorer(opts);
+  let step = build.next();
+  while (!step.done) {
+    let values: Float32Array;
+    try {
+      values = (await step.value.data()) as Float32Array;
+    } catch (e) {
+      throw build.throw(e);
+    } finally {
+      step.value.dispose();
+    }
+    step = build.next(values);
+  }
+  return step.value;
+}
+
+/**
+ * The scorer, as a generator: it yields each tensor whose values it needs on the host, and the driver
+ * (sync or async, above) resumes it with them and disposes the tensor.
+ */
+function* buildScorer(opts: ScorerOptions): Generator<tf.Tensor, InfluenceScorer, Float32Array> {
   const { method, spec, n, checkpoints } = opts;
   const k = spec.dims;
+  if (!INFLUENCE_METHODS.includes(method)) throw new ScorerError(`unknown influence method "${method as string}"; one of ${INFLUENCE_METHODS.join(', ')}`);
   if (!checkpoints.length) throw new ScorerError('no checkpoints to score with');
   for (const c of checkpoints) {
     if (c.values.length !== n * k) throw new ScorerError(`checkpoint at step ${c.step} has ${c.values.length} numbers, expected ${n} examples × ${k} dims`);
   }
   const last = checkpoints.length - 1;
   const used = method === 'tracin' || method === 'trak' ? checkpoints.map((_, i) => i) : [last];
-  const train = used.map((i) => tf.tensor2d(checkpoints[i]!.values, [n, k]));
-  const held: tf.Tensor[] = [...train];
+  const held: tf.Tensor[] = [];
+  // Per checkpoint used: the right-hand k × n matrix, and what is done to that checkpoint's queries first.
+  const right: Tensor2D[] = [];
+  const left: ((q: Tensor2D) => Tensor2D)[] = [];
+  try {
+    for (const c of used) {
+      const phi = tf.tensor2d(checkpoints[c]!.values, [n, k]);
+      const phiT = tf.transpose(phi) as Tensor2D; // (k, n)
+      try {
+        if (method === 'grad-dot') {
+          right.push(phiT);
+          left.push((q) => q);
+        } else if (method === 'tracin') {
+          const eta = checkpoints[c]!.learningRate;
+          right.push(phiT);
+          left.push((q) => tf.mul(q, eta) as Tensor2D);
+        } else if (method === 'trak') {
+          // A right factor R with scores = Q·R: (ΦᵀΦ + λI)⁻¹Φᵀ, or Φᵀ(ΦΦᵀ + λI)⁻¹ through the n × n dual.
+          const dual = n <= k;
+          const size = dual ? n : k;
+          const gram = dual ? tf.matMul(phi, phiT) : tf.matMul(phiT, phi);
+          const G = Float64Array.from(yield gram);
+          let trace = 0;
+          for (let i = 0; i < size; i++) trace += G[i * size + i]!;
+          const lambda = ((opts.trakDamping ?? 0.1) * trace) / Math.min(n, k) || 1e-12;
+          for (let i = 0; i < size; i++) G[i * size + i]! += lambda;
+          const inv = tf.tensor2d(Float32Array.from(spdInverse(G, size)), [size, size]);
+          right.push((dual ? tf.matMul(phiT, inv) : tf.matMul(inv, phiT)) as Tensor2D); // (k, n)
+          inv.dispose();
+          left.push((q) => q);
+        } else {
+          // DataInf: one d_l × d_l matrix per module, applied to the queries' slices; λ stays on the device.
+          const damping = opts.dataInfDamping ?? 0.1;
+          const H = spec.modules.map((mod) =>
+            tf.tidy(() => {
+              const gT = tf.slice(phiT, [mod.offset, 0], [mod.size, n]) as Tensor2D; // (d_l, n)
+              const g = tf.slice(phi, [0, mod.offset], [n, mod.size]) as Tensor2D; // (n, d_l)
+              const sq = tf.sum(tf.square(gT), 0); // |gᵢ|², (n)
+              const lambda = tf.maximum(tf.mul(tf.mean(sq), damping), 1e-12);
+              const w = tf.div(1, tf.add(sq, lambda)); // (n)
+              const M = tf.matMul(tf.mul(gT, w), g); // Σᵢ wᵢ gᵢgᵢᵀ, (d_l, d_l)
+              return tf.div(tf.sub(tf.eye(mod.size), tf.div(M, n)), lambda) as Tensor2D;
+            }),
+          );
+          held.push(...H);
+          right.push(phiT);
+          left.push((q) => {
+            const m = q.shape[0];
+            const parts = spec.modules.map((mod, l) => tf.matMul(tf.slice(q, [0, mod.offset], [m, mod.size]), H[l]!));
+            return (parts.length === 1 ? parts[0]! : tf.concat(parts, 1)) as Tensor2D; // (m, k)
+          });
+        }
+      } finally {
+        phi.dispose();
+        if (!right.includes(phiT)) phiT.dispose(); // TRAK keeps its factor instead; on an error, nothing
+      }
+    }
+  } catch (e) {
+    tf.dispose([...held, ...right]);
+    throw e;
+  }
+  held.push(...right);
+
   const checkQueries = (queries: readonly Float32Array[], m: number) => {
     if (queries.length !== used.length) throw new ScorerError(`${method} needs query sketches at ${used.length} checkpoint(s), got ${queries.length}`);
     queries.forEach((q, j) => {
       if (q.length !== m * k) throw new ScorerError(`query sketches at checkpoint ${used[j]} have ${q.length} numbers, expected ${m} × ${k}`);
     });
   };
-  const finish = (t: tf.Tensor): Float32Array => {
-    const out = t.dataSync() as Float32Array;
-    t.dispose();
-    return out;
-  };
+  // (m, n): Σ over the checkpoints used of left(Q)·R.
+  const scores = (queries: readonly Float32Array[], m: number): tf.Tensor =>
+    tf.tidy(() => {
+      const parts = queries.map((q, j) => tf.matMul(left[j]!(tf.tensor2d(q, [m, k])), right[j]!));
+      return parts.length === 1 ? parts[0]! : tf.addN(parts);
+    });
 
-  let scoreWith: (Q: Tensor2D[]) => tf.Tensor;
-  switch (method) {
-    case 'grad-dot':
-      scoreWith = ([q]) => tf.matMul(q!, train[0]!, false, true);
-      break;
-    case 'tracin': {
-      const eta = used.map((i) => checkpoints[i]!.learningRate);
-      scoreWith = (Q) => tf.addN(Q.map((q, j) => tf.mul(tf.matMul(q, train[j]!, false, true), eta[j]!)));
-      break;
-    }
-    case 'trak': {
-      const damping = opts.trakDamping ?? 0.1;
-      // Per checkpoint, a right factor R such that scores = Q·R: Φᵀ(ΦΦᵀ + λI)⁻¹ (k × n) or (ΦᵀΦ + λI)⁻¹Φᵀ.
-      const factors = train.map((phi) => {
-        const dual = n <= k;
-        const gram = tf.tidy(() => (dual ? tf.matMul(phi, phi, false, true) : tf.matMul(phi, phi, true, false)));
-        const size = dual ? n : k;
-        const G = Float64Array.from(gram.dataSync());
-        gram.dispose();
-        let trace = 0;
-        for (let i = 0; i < size; i++) trace += G[i * size + i]!;
-        const lambda = (damping * trace) / Math.min(n, k) || 1e-12;
-        for (let i = 0; i < size; i++) G[i * size + i]! += lambda;
-        const inv = tf.tensor2d(Float32Array.from(spdInverse(G, size)), [size, size]);
-        const R = tf.tidy(() => (dual ? tf.matMul(phi, inv, true, false) : tf.matMul(inv, phi, false, true))); // (k, n)
-        inv.dispose();
-        return R as Tensor2D;
-      });
-      held.push(...factors);
-      scoreWith = (Q) => tf.addN(Q.map((q, j) => tf.matMul(q, factors[j]!)));
-      break;
-    }
-    case 'datainf': {
-      const damping = opts.dataInfDamping ?? 0.1;
-      const phi = train[0]!;
-      const blocks = spec.modules.map((mod) => {
-        const g = tf.slice(phi, [0, mod.offset], [n, mod.size]) as Tensor2D; // (n, d_l)
-        const sq = tf.tidy(() => tf.sum(tf.square(g), 1)); // |gᵢ|², (n)
-        const lambda = (damping * (tf.tidy(() => tf.mean(sq)).dataSync()[0] as number)) || 1e-12;
-        const w = tf.tidy(() => tf.reshape(tf.div(1, tf.add(sq, lambda)), [1, n])); // (1, n)
-        sq.dispose();
-        held.push(g, w);
-        return { mod, g, w, lambda };
-      });
-      scoreWith = ([q]) =>
-        tf.addN(
-          blocks.map(({ mod, g, w, lambda }) => {
-            const m = q!.shape[0];
-            const ql = tf.slice(q!, [0, mod.offset], [m, mod.size]); // (m, d_l)
-            const coef = tf.mul(tf.matMul(ql, g, false, true), w); // (m, n): (qᵀgᵢ)/(λ + |gᵢ|²)
-            const R = tf.sub(tf.div(ql, lambda), tf.div(tf.matMul(coef, g), n * lambda)); // (m, d_l)
-            return tf.matMul(R, g, false, true); // (m, n)
-          }),
-        );
-      break;
-    }
-    default:
-      throw new ScorerError(`unknown influence method "${method as string}"; one of ${INFLUENCE_METHODS.join(', ')}`);
-  }
   return {
     method,
     n,
@@ -148,7 +201,22 @@ export function createScorer(opts: ScorerOptions): InfluenceScorer {
     score(queries, m) {
       checkQueries(queries, m);
       if (m === 0) return new Float32Array(0);
-      return finish(tf.tidy(() => scoreWith(queries.map((q) => tf.tensor2d(q, [m, k])))));
+      const t = scores(queries, m);
+      try {
+        return t.dataSync() as Float32Array;
+      } finally {
+        t.dispose();
+      }
+    },
+    async scoreAsync(queries, m) {
+      checkQueries(queries, m);
+      if (m === 0) return new Float32Array(0);
+      const t = scores(queries, m);
+      try {
+        return (await t.data()) as Float32Array;
+      } finally {
+        t.dispose();
+      }
     },
     selfInfluence() {
       const out = new Float32Array(n);

@@ -1,0 +1,200 @@
+// The epoch benchmark (issue #5): `npx tsx bench/attribution/epoch.ts [--quick | --scale S] [--json] [--backend B]`.
+// End-to-end time of one attribution epoch, 10,000 inferences over a training run of 100,000 examples by
+// default, stage by stage, with the job's peak memory. The inputs are prepared first (epochPrepare.ts),
+// then the job runs in a child process (epochJob.ts). Below full scale it also prints a linear
+// extrapolation to full scale, labelled as such. See README.md beside this file.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_INFLUENCE_METHOD } from '../../attribution/index.ts';
+import { TENSOR_BACKENDS, type TensorBackend } from '../../serving/index.ts';
+import { EPOCH_RESULT_PREFIX, EPOCH_STAGES, runEpochJob, type AltStage, type EpochJobResult, type EpochStage } from './epochJob.ts';
+import { prepareEpoch, type EpochInputs, type PreparedEpoch } from './epochPrepare.ts';
+import { describeMachine, machineAtEnd, machineAtStart, positiveInt, positiveNumber, type Machine } from './measure.ts';
+import { BASE_MODEL_DIR, tinySketchShape } from './sketchShapes.ts';
+
+export const FULL_SCALE = { inferences: 10_000, examples: 100_000 } as const;
+
+/** What each stage's cost grows with, for the extrapolation to full scale. */
+const GROWS_WITH: Record<EpochStage | AltStage, 'examples' | 'inferences' | 'pairs'> = {
+  'load training sketches': 'examples',
+  'scorer setup': 'examples',
+  'span index load': 'examples',
+  'query sketching': 'inferences',
+  scoring: 'pairs',
+  'span matching': 'inferences',
+  combine: 'pairs',
+  'sums per contribution': 'pairs',
+  'sums (indexed)': 'pairs',
+  // Score entries: inferences × contributions with a positive score, and contributions grow with examples.
+  'quantize weights': 'pairs',
+  flags: 'pairs',
+  'payout batch': 'pairs',
+  'allocation + tree only': 'pairs',
+};
+
+export interface EpochBenchmarkOptions {
+  dir: string;
+  backend: TensorBackend;
+  inferences: number;
+  examples: number;
+  checkpoints: number;
+  chunk: number;
+  batchSize: number;
+  seed: number;
+  /** Run the job in this process instead of a child (tests): its peak memory then includes the preparation. */
+  inProcess?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface EpochBenchmarkReport {
+  machine: Machine;
+  method: string;
+  prepared: Omit<PreparedEpoch, 'inputs'> & Pick<EpochInputs, 'contributions' | 'accounts' | 'spanTokens' | 'sketchFileBytes' | 'sketchFileError' | 'storedCheckpoints' | 'checkpoints' | 'chunk' | 'batchSize'> & { k: number };
+  job: EpochJobResult;
+  /** Stage seconds scaled linearly to FULL_SCALE (only when the run was smaller). */
+  extrapolated: Partial<Record<EpochStage | AltStage, number>> | null;
+}
+
+export async function runEpochBenchmark(o: EpochBenchmarkOptions): Promise<EpochBenchmarkReport> {
+  const log = o.log ?? (() => {});
+  const machine = machineAtStart(o.backend);
+  const spec = tinySketchShape().spec;
+  const prepared = await prepareEpoch({ ...o, modelDir: BASE_MODEL_DIR, spec, log });
+  const job = o.inProcess ? await runEpochJob(prepared.inputs, log) : await runChild(path.join(o.dir, 'inputs.json'), log);
+  const factor = { examples: FULL_SCALE.examples / o.examples, inferences: FULL_SCALE.inferences / o.inferences, pairs: (FULL_SCALE.examples * FULL_SCALE.inferences) / (o.examples * o.inferences) };
+  const small = o.examples < FULL_SCALE.examples || o.inferences < FULL_SCALE.inferences;
+  const { inputs, seconds } = prepared;
+  return {
+    machine: machineAtEnd(machine),
+    method: DEFAULT_INFLUENCE_METHOD,
+    prepared: {
+      seconds,
+      k: spec.dims,
+      contributions: inputs.contributions,
+      accounts: inputs.accounts,
+      spanTokens: inputs.spanTokens,
+      sketchFileBytes: inputs.sketchFileBytes,
+      sketchFileError: inputs.sketchFileError,
+      storedCheckpoints: inputs.storedCheckpoints,
+      checkpoints: inputs.checkpoints,
+      chunk: inputs.chunk,
+      batchSize: inputs.batchSize,
+    },
+    job,
+    extrapolated: small
+      ? Object.fromEntries(Object.entries(job.stages).map(([s, lap]) => [s, (lap.wallMs / 1000) * factor[GROWS_WITH[s as EpochStage | AltStage]]]))
+      : null,
+  };
+}
+
+async function runChild(inputsFile: string, log: (line: string) => void): Promise<EpochJobResult> {
+  const script = fileURLToPath(new URL('./epochJob.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, inputsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+    for (const line of b.toString().split('\n')) if (line.trim()) log(`  job: ${line}`);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = stdout.split('\n').find((l) => l.startsWith(EPOCH_RESULT_PREFIX));
+  if (code !== 0 || !line) throw new Error(`the epoch job exited with code ${code}${stderr.trim() ? `:\n${stderr.trim()}` : ''}`);
+  return JSON.parse(line.slice(EPOCH_RESULT_PREFIX.length)) as EpochJobResult;
+}
+
+export function formatEpoch(r: EpochBenchmarkReport): string {
+  const { job, prepared: p } = r;
+  const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+  const int = (x: number) => x.toLocaleString('en');
+  const c = job.counts;
+  const scale = r.extrapolated ? ` | extrapolated to ${int(FULL_SCALE.inferences)} × ${int(FULL_SCALE.examples)}, s (grows with)` : '';
+  const row = (name: EpochStage | AltStage) => {
+    const lap = job.stages[name];
+    const ext = r.extrapolated ? ` | ${r.extrapolated[name]!.toFixed(1)} (${GROWS_WITH[name]})` : '';
+    const note = lap.error ? ` failed: ${lap.error}` : '';
+    return `| ${name} | ${s(lap.wallMs)} | ${s(lap.cpuMs)} | ${((100 * lap.wallMs) / job.total.wallMs).toFixed(1)}%${note}${ext} |`;
+  };
+  const extTotal = r.extrapolated ? EPOCH_STAGES.reduce((t, st) => t + r.extrapolated![st]!, 0) : 0;
+  const lines = [
+    `attribution epoch: ${describeMachine(r.machine)}`,
+    `${int(c.inferences)} inferences (${int(c.queryTokens)} tokens) over ${int(c.examples)} training examples in ${int(p.contributions)} contributions of ${int(p.accounts)} accounts; method ${r.method}, k = ${p.k}; chunks of ${p.chunk}, gradient batches of ${p.batchSize}`,
+    `prepared (not part of the epoch): workload ${p.seconds.workload.toFixed(1)} s; span index over ${int(p.spanTokens)} tokens built in ${p.seconds.spanIndexBuild.toFixed(1)} s, saved in ${p.seconds.spanIndexSave.toFixed(1)} s; sketch file of ${p.checkpoints} checkpoint(s), ${(p.sketchFileBytes / 2 ** 20).toFixed(0)} MiB (synthetic values), ${p.sketchFileError ? `NOT STORABLE (${p.sketchFileError}): the last checkpoint stored alone` : 'stored'} in ${p.seconds.sketchFile.toFixed(1)} s`,
+    '',
+    `| stage | wall s | CPU s | share of wall${scale} |`,
+    `|---|---:|---:|---:|${r.extrapolated ? '---:|' : ''}`,
+    ...EPOCH_STAGES.map(row),
+    `| **epoch total** | **${s(job.total.wallMs)}** | **${s(job.total.cpuMs)}** | 100%${r.extrapolated ? ` | **${extTotal.toFixed(0)}** (linear extrapolation, not measured)` : ''} |`,
+    `| *alternative: sums (indexed)* | ${s(job.stages['sums (indexed)'].wallMs)} | ${s(job.stages['sums (indexed)'].cpuMs)} | ${(job.stages['sums per contribution'].wallMs / Math.max(job.stages['sums (indexed)'].wallMs, 1e-9)).toFixed(0)}× faster than the job's, same sums: ${job.sumsAgree ? 'yes' : 'NO'}${r.extrapolated ? ` | ${r.extrapolated['sums (indexed)']!.toFixed(1)} |` : ' |'}`,
+    ...(job.stages['payout batch'].error
+      ? [`| *allocation + Merkle tree only (the batch without its score file)* | ${s(job.stages['allocation + tree only'].wallMs)} | ${s(job.stages['allocation + tree only'].cpuMs)} | |${r.extrapolated ? ` ${r.extrapolated['allocation + tree only']!.toFixed(1)} |` : ''}`]
+      : []),
+    '',
+    `spans kept ${int(c.keptSpans)}, span credits to owned rows ${int(c.spanCredits)}; (inference, contribution) sums ${int(c.attributedContributions)}; score entries ${int(c.scoreEntries)}; accounts paid ${int(c.accountsPaid)}; flagged contributions ${c.flags}; root ${c.root ?? '–'}`,
+    `peak RSS of the job ${int(Math.round(job.maxRssMiB))} MiB; tensors left ${job.tensorsLeft}`,
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'wasm' },
+      scale: { type: 'string' },
+      inferences: { type: 'string' },
+      examples: { type: 'string' },
+      checkpoints: { type: 'string', default: '4' },
+      chunk: { type: 'string', default: '64' },
+      'batch-size': { type: 'string', default: '16' },
+      seed: { type: 'string', default: '1' },
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`usage: npx tsx bench/attribution/epoch.ts [options]
+  --scale S          fraction of the full epoch (${FULL_SCALE.inferences} inferences over ${FULL_SCALE.examples} examples), both scaled (default 1)
+  --inferences N     inferences, overriding --scale
+  --examples N       training examples, overriding --scale
+  --quick            --scale 0.02 (200 inferences over 2,000 examples; about 30 s)
+  --checkpoints N    checkpoints in the training run's sketch file (default 4, the trainer's default)
+  --chunk N          inferences per attribute() call (default 64, attributeEpoch's)
+  --batch-size N     inferences per gradient pass (default 16, sketchExamples')
+  --backend B        tfjs backend: ${TENSOR_BACKENDS.join(', ')} (default wasm)
+  --seed N           workload seed (default 1)
+  --json             print the results as JSON
+  --keep             keep the temp folder (inputs, span index, content store)
+`);
+    process.exit(0);
+  }
+  const backend = values.backend as TensorBackend;
+  if (!TENSOR_BACKENDS.includes(backend)) {
+    process.stderr.write(`--backend must be one of ${TENSOR_BACKENDS.join(', ')}, got ${values.backend}\n`);
+    process.exit(2);
+  }
+  const scale = values.quick ? 0.02 : positiveNumber('scale', values.scale, 1);
+  const dir = mkdtempSync(path.join(tmpdir(), 'tributary-bench-epoch-'));
+  try {
+    const report = await runEpochBenchmark({
+      dir,
+      backend,
+      inferences: positiveInt('inferences', values.inferences, Math.max(1, Math.round(FULL_SCALE.inferences * scale))),
+      examples: positiveInt('examples', values.examples, Math.max(1, Math.round(FULL_SCALE.examples * scale))),
+      checkpoints: positiveInt('checkpoints', values.checkpoints, 4),
+      chunk: positiveInt('chunk', values.chunk, 64),
+      batchSize: positiveInt('batch-size', values['batch-size'], 16),
+      seed: positiveInt('seed', values.seed, 1),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(values.json ? `${JSON.stringify(report, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : `${formatEpoch(report)}\n`);
+  } finally {
+    if (values.keep) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
