@@ -9,6 +9,7 @@
 
 import { INFERENCE_LOG_RELATION } from './inferenceLog.ts';
 import { TRAINING_RELATIONS } from './trainingRecords.ts';
+import { ATTRIBUTION_RELATIONS } from './attributionRelations.ts';
 
 export interface DerivedColumn {
   name: string;
@@ -470,6 +471,7 @@ export const DERIVED_RELATIONS: readonly DerivedRelation[] = [
   },
   INFERENCE_LOG_RELATION,
   ...TRAINING_RELATIONS,
+  ...ATTRIBUTION_RELATIONS,
 ];
 
 /** The materialized views that feed the aggregate tables on every insert into their event table. */
