@@ -110,7 +110,11 @@ export async function attributeEpoch(ctx: AttributeEpochContext, opts: Attribute
   const { attributable, unattributable } = await epochInferences(ctx.clickhouse, pools);
   opts.onProgress?.({ phase: 'pools', inferences: pools.length, attributable: attributable.length });
   const byRun = new Map<Hex, typeof attributable>();
-  for (const inf of attributable) byRun.set(inf.manifestHash, [...(byRun.get(inf.manifestHash) ?? []), inf]);
+  for (const inf of attributable) {
+    const list = byRun.get(inf.manifestHash);
+    if (list) list.push(inf);
+    else byRun.set(inf.manifestHash, [inf]);
+  }
   const attributed: (InferenceAttribution & { modelId: bigint })[] = [];
   const chunk = opts.chunk ?? 64;
   for (const [manifestHash, list] of byRun) {

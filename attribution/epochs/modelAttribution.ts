@@ -7,9 +7,8 @@
 //
 // Credit goes to rows the run trained on (train split) and that their contribution owns: a copied row
 // (owned = false) earns nothing, as DESIGN.md says, and a held-out row did not shape the model.
-import type { ClickHouseClient } from '@clickhouse/client';
 import type { Address, Hex } from 'viem';
-import { openDatanetVersion } from '../../schema/index.ts';
+import { openDatanetVersion, type DatanetVersion } from '../../schema/index.ts';
 import { disposeLora, disposeModel, loadModel, readTokenizer, tokensToExample, type LoraAdapter, type Tokenizer } from '../../serving/index.ts';
 import { createProjection } from '../influence/projection.ts';
 import { createScorer, type InfluenceMethod } from '../influence/scorers.ts';
@@ -85,13 +84,12 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
   const spanWeight = opts.spanWeight ?? DEFAULT_SPAN_WEIGHT;
   const sketches = await ensureTrainingSketches(ctx, manifestHash);
   const n = sketches.records.length;
-  const owners = await rowOwners(ctx.clickhouse, sketches);
+  // Each version is opened (and its root checked) once, for the row owners and for its span index.
+  const versions = await Promise.all(sketches.datanets.map((d) => openDatanetVersion(ctx.clickhouse, d)));
+  const owners = await rowOwners(versions, sketches);
   const tokenizer = readTokenizer(ctx.baseModelDir);
   const spanIndexes: SpanIndex[] = [];
-  for (const d of sketches.datanets) {
-    const version = await openDatanetVersion(ctx.clickhouse, d);
-    spanIndexes.push(await versionSpanIndex({ version, tokenizer, tokenizerKey: sketches.tokenizerKey, dir: ctx.spanIndexDir }));
-  }
+  for (const version of versions) spanIndexes.push(await versionSpanIndex({ version, tokenizer, tokenizerKey: sketches.tokenizerKey, dir: ctx.spanIndexDir }));
   const scorer = createScorer({ method, spec: sketches.file.spec, n, checkpoints: sketches.file.checkpoints });
   const model = loadModel(ctx.baseModelDir);
   const projection = createProjection(sketches.file.spec);
@@ -160,11 +158,10 @@ function queryExample(q: AttributionQuery, tokenizer: Tokenizer, maxTokens: numb
 }
 
 /** Per training example (sketch order): the contribution that owns its row, its account, and whether it owns it. */
-async function rowOwners(client: ClickHouseClient, sketches: TrainingSketches): Promise<{ contributionId: bigint; account: Address; owned: boolean }[]> {
+async function rowOwners(versions: readonly DatanetVersion[], sketches: TrainingSketches): Promise<{ contributionId: bigint; account: Address; owned: boolean }[]> {
   const at = new Map(sketches.records.map((r, i) => [`${r.contributionId}/${r.rowIndex}`, i]));
   const out: ({ contributionId: bigint; account: Address; owned: boolean } | undefined)[] = new Array(sketches.records.length);
-  for (const d of sketches.datanets) {
-    const version = await openDatanetVersion(client, d);
+  for (const version of versions) {
     for await (const r of version.rows()) {
       const i = at.get(`${r.contributionId}/${r.rowIndex}`);
       if (i !== undefined) out[i] = { contributionId: r.contributionId, account: r.contributor, owned: r.owned };
