@@ -1,7 +1,7 @@
 // The attribution part's public surface: gradient sketches, influence scoring, span matching, evaluation,
 // epochs and payout batches (issue #5). Other parts import this part only through this file.
 export { sketchSpec, createProjection, SketchSpecError, type SketchSpec, type SketchModule, type SketchSpecOptions, type Projection } from './influence/projection.ts';
-export { sketchExamples, type SketchOptions, type Sketches } from './influence/sketch.ts';
+export { sketchExamples, sketchExamplesAsync, type SketchOptions, type Sketches } from './influence/sketch.ts';
 export { createScorer, createScorerAsync, INFLUENCE_METHODS, ScorerError, type InfluenceMethod, type InfluenceScorer, type ScorerOptions, type CheckpointTrainSketches } from './influence/scorers.ts';
 export { spdInverse, NotPositiveDefiniteError } from './influence/cholesky.ts';
 export { generateEvalTask, TASK_LABELS, EvalTaskError, type EvalTask, type EvalTaskOptions, type EvalRow, type EvalQuery, type EvalEntity } from './eval/task.ts';

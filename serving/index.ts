@@ -44,7 +44,7 @@ export { createModelCatalog, adapterKeyOf, publishedAdapterHash, type ModelCatal
 export { applyPublishedModels, type PublishedModel, type CatalogChanges } from './http/publishedModels.ts';
 export { PROMPT_FORMAT, formatRow, promptFor, shapeOfRow, toExample, tokensToExample, type FormattedRow, type TokenExample, type Example } from './train/format.ts';
 export { trainLora, hashRows, type TrainLoraOptions, type TrainLoraResult, type TrainingRow, type TrainProgress, type TrainingManifest, type TrainingExampleRecord } from './train/trainLora.ts';
-export { perExampleGradients, perExampleGradientsLoop, type PerExampleGradientsOptions, type PerExampleGradients, type ModuleGradients } from './train/perExampleGradients.ts';
+export { perExampleGradients, perExampleGradientsLoop, perExampleGradientTensors, disposeGradientTensors, type GradientTensors, type PerExampleGradientsOptions, type PerExampleGradients, type ModuleGradients } from './train/perExampleGradients.ts';
 export { exampleLosses, type ExampleLosses } from './train/exampleLosses.ts';
 export { maskedCrossEntropy, type MaskedLoss } from './train/loss.ts';
 export { TrainingError, TrainingAbortedError } from './train/errors.ts';

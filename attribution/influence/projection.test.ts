@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLora, disposeLora, disposeModel, initModel, perExampleGradients, tf, useTensorBackend, type Gpt2Config, type PerExampleGradients } from '../../serving/index.ts';
 import { createRandom } from '../eval/random.ts';
 import { createProjection, sketchSpec, SketchSpecError } from './projection.ts';
-import { sketchExamples } from './sketch.ts';
+import { sketchExamples, sketchExamplesAsync } from './sketch.ts';
 
 const TINY: Gpt2Config = { vocabSize: 29, nPositions: 24, nEmbd: 16, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
 
@@ -104,7 +104,7 @@ describe('sketchSpec and createProjection', () => {
     disposeLora(adapter);
   });
 
-  it('sketchExamples projects each example’s own gradient, a chunk at a time', () => {
+  it('sketchExamples projects each example’s own gradient, a chunk at a time, read synchronously or not', async () => {
     const model = initModel(TINY, 3);
     const adapter = adapterFor(2, ['c_attn']);
     const r = createRandom(4);
@@ -118,11 +118,16 @@ describe('sketchSpec and createProjection', () => {
     const progress: number[] = [];
     const sk = sketchExamples({ model, adapter, projection: p, examples, batchSize: 2, onProgress: (d) => progress.push(d) });
     expect(tf.memory().numTensors).toBe(before);
+    const later = await sketchExamplesAsync({ model, adapter, projection: p, examples, batchSize: 3 });
+    expect(tf.memory().numTensors).toBe(before);
     const whole = p.project(perExampleGradients({ model, adapter, pairs: examples, batchSize: 5 }));
     p.dispose();
     expect(progress).toEqual([2, 4, 5]);
     expect(sk.rows).toBe(5);
     sk.values.forEach((v, i) => expect(v).toBeCloseTo(whole[i]!, 4));
+    later.values.forEach((v, i) => expect(v).toBeCloseTo(whole[i]!, 4));
+    later.losses.forEach((l, i) => expect(l).toBeCloseTo(sk.losses[i]!, 5));
+    expect([...later.counts]).toEqual([...sk.counts]);
     expect(sk.losses.every((l) => l > 0)).toBe(true);
     disposeLora(adapter);
     disposeModel(model);

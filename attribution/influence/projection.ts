@@ -10,7 +10,7 @@
 // with P entries drawn N(0, 1/k), so inner products between sketches estimate inner products between
 // gradients (E[PᵀP] = I). The matrices are never stored: the seed and the module shapes recreate them,
 // and they are recorded with every sketch. A side no wider than its k is kept exact (no projection).
-import { tf, type LoraAdapter, type PerExampleGradients, type Tensor2D } from '../../serving/index.ts';
+import { tf, type LoraAdapter, type PerExampleGradients, type Tensor, type Tensor2D } from '../../serving/index.ts';
 
 export interface SketchModule {
   /** Full module name, as the adapter and the gradients name it. */
@@ -70,6 +70,8 @@ export interface Projection {
   spec: SketchSpec;
   /** (N, dims): the sketches of N examples' gradients. */
   project(grads: PerExampleGradients): Float32Array;
+  /** The same on the device: per-example dA (N, r, in) and dB (N, out, r) per module → (N, dims), a tensor the caller disposes. */
+  projectTensors(modules: ReadonlyMap<string, { dA: Tensor; dB: Tensor }>, N: number): Tensor2D;
   dispose(): void;
 }
 
@@ -78,32 +80,49 @@ export function createProjection(spec: SketchSpec): Projection {
     inT: m.kIn < m.in ? (tf.randomNormal([m.in, m.kIn], 0, 1 / Math.sqrt(m.kIn), 'float32', spec.seed * 1000 + 2 * i) as Tensor2D) : null,
     outT: m.kOut < m.out ? (tf.randomNormal([m.out, m.kOut], 0, 1 / Math.sqrt(m.kOut), 'float32', spec.seed * 1000 + 2 * i + 1) as Tensor2D) : null,
   }));
+  // (N, dims) from each module's per-example dA (N, r, in) and dB (N, out, r), on the device.
+  const projectTensors = (modules: ReadonlyMap<string, { dA: Tensor; dB: Tensor }>, N: number): Tensor2D =>
+    tf.tidy(() => {
+      const blocks = spec.modules.map((m, i) => {
+        const g = modules.get(m.name);
+        if (!g) throw new SketchSpecError(`the gradients have no module ${m.name}; the sketch spec was made for another adapter`);
+        const { inT, outT } = mats[i]!;
+        const dA = tf.reshape(g.dA, [N * m.r, m.in]); // rows: (example, rank)
+        const a = inT ? tf.matMul(dA, inT) : dA; // (N·r, kIn)
+        // ∂L/∂B is (out × r) per example; put the rank first so the out side is the one projected.
+        const dBt = tf.reshape(tf.transpose(tf.reshape(g.dB, [N, m.out, m.r]), [0, 2, 1]), [N * m.r, m.out]);
+        const b = outT ? tf.matMul(dBt, outT) : dBt; // (N·r, kOut)
+        return tf.concat([tf.reshape(a, [N, m.r * m.kIn]), tf.reshape(b, [N, m.r * m.kOut])], 1);
+      });
+      return tf.concat(blocks, 1) as Tensor2D;
+    });
   return {
     spec,
     project(grads) {
       const N = grads.losses.length;
       const out = new Float32Array(N * spec.dims);
       if (N === 0) return out;
+      for (const m of spec.modules) {
+        const g = grads.modules.get(m.name);
+        if (g && (g.in !== m.in || g.r !== m.r || g.out !== m.out)) {
+          throw new SketchSpecError(`module ${m.name} is ${g.in} → ${g.out} with rank ${g.r} in the gradients, ${m.in} → ${m.out} with rank ${m.r} in the sketch spec`);
+        }
+      }
       const parts = tf.tidy(() => {
-        const blocks = spec.modules.map((m, i) => {
-          const g = grads.modules.get(m.name);
-          if (!g) throw new SketchSpecError(`the gradients have no module ${m.name}; the sketch spec was made for another adapter`);
-          if (g.in !== m.in || g.r !== m.r || g.out !== m.out) {
-            throw new SketchSpecError(`module ${m.name} is ${g.in} → ${g.out} with rank ${g.r} in the gradients, ${m.in} → ${m.out} with rank ${m.r} in the sketch spec`);
-          }
-          const { inT, outT } = mats[i]!;
-          const dA = tf.tensor2d(g.dA, [N * m.r, m.in]); // rows: (example, rank)
-          const a = inT ? tf.matMul(dA, inT) : dA; // (N·r, kIn)
-          // ∂L/∂B is (out × r) per example; put the rank first so the out side is the one projected.
-          const dBt = tf.reshape(tf.transpose(tf.tensor3d(g.dB, [N, m.out, m.r]), [0, 2, 1]), [N * m.r, m.out]);
-          const b = outT ? tf.matMul(dBt, outT) : dBt; // (N·r, kOut)
-          return tf.concat([tf.reshape(a, [N, m.r * m.kIn]), tf.reshape(b, [N, m.r * m.kOut])], 1);
-        });
-        return tf.concat(blocks, 1);
+        const onDevice = new Map([...grads.modules].map(([name, g]) => [name, { dA: tf.tensor3d(g.dA, [N, g.r, g.in]), dB: tf.tensor3d(g.dB, [N, g.out, g.r]) }]));
+        return projectTensors(onDevice, N);
       });
       out.set(parts.dataSync() as Float32Array);
       parts.dispose();
       return out;
+    },
+    projectTensors(modules, N) {
+      for (const m of spec.modules) {
+        const g = modules.get(m.name);
+        const want = [N, m.r, m.in].join(', ');
+        if (g && g.dA.shape.join(', ') !== want) throw new SketchSpecError(`module ${m.name}'s dA is [${g.dA.shape.join(', ')}], expected [${want}] by the sketch spec`);
+      }
+      return projectTensors(modules, N);
     },
     dispose() {
       for (const m of mats) {

@@ -2,8 +2,8 @@
 // in batched passes (perExampleGradients), and the projection reduces each to `spec.dims` numbers. The
 // same function sketches training rows (at training time, from the run's checkpoints) and inferences
 // (a prompt and the model's output), so the two are comparable by a dot product.
-import { perExampleGradients, type Gpt2Model, type LoraAdapter, type TokenExample } from '../../serving/index.ts';
-import type { Projection } from './projection.ts';
+import { disposeGradientTensors, perExampleGradientTensors, tf, type Gpt2Model, type LoraAdapter, type Tensor, type TokenExample } from '../../serving/index.ts';
+import { SketchSpecError, type Projection } from './projection.ts';
 
 export interface SketchOptions {
   model: Gpt2Model;
@@ -28,21 +28,63 @@ export interface Sketches {
   counts: Int32Array;
 }
 
+/** Sketches with synchronous reads (wasm, cpu, tensorflow); sketchExamplesAsync works on every backend. */
 export function sketchExamples(opts: SketchOptions): Sketches {
-  const { projection, examples } = opts;
+  const out = emptySketches(opts);
+  for (const step of sketchChunks(opts)) {
+    try {
+      out.fill(step.start, step.tensors.map((t) => t.dataSync()));
+    } finally {
+      tf.dispose(step.tensors);
+    }
+  }
+  return out.sketches;
+}
+
+/** Sketches read back with `data()`: the only way on webgpu, where the device cannot be read synchronously. */
+export async function sketchExamplesAsync(opts: SketchOptions): Promise<Sketches> {
+  const out = emptySketches(opts);
+  for (const step of sketchChunks(opts)) {
+    try {
+      out.fill(step.start, await Promise.all(step.tensors.map((t) => t.data())));
+    } finally {
+      tf.dispose(step.tensors);
+    }
+  }
+  return out.sketches;
+}
+
+/** Each chunk's gradient pass and projection, on the device: [sketches (Bn, dims), losses (Bn), counts (Bn)]. */
+function* sketchChunks(opts: SketchOptions): Generator<{ start: number; tensors: Tensor[] }> {
   const batchSize = opts.batchSize ?? 16;
-  const dims = projection.spec.dims;
-  const N = examples.length;
-  const values = new Float32Array(N * dims);
-  const losses = new Float32Array(N);
-  const counts = new Int32Array(N);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new SketchSpecError(`batch size must be a positive integer, got ${batchSize}`);
+  const N = opts.examples.length;
   for (let start = 0; start < N; start += batchSize) {
-    const chunk = examples.slice(start, start + batchSize);
-    const grads = perExampleGradients({ model: opts.model, adapter: opts.adapter, pairs: chunk, batchSize, ...(opts.padId === undefined ? {} : { padId: opts.padId }) });
-    values.set(projection.project(grads), start * dims);
-    losses.set(grads.losses, start);
-    counts.set(grads.counts, start);
+    const chunk = opts.examples.slice(start, start + batchSize);
+    const g = perExampleGradientTensors({ model: opts.model, adapter: opts.adapter, pairs: chunk, ...(opts.padId === undefined ? {} : { padId: opts.padId }) });
+    let sketch: Tensor;
+    try {
+      sketch = opts.projection.projectTensors(new Map(g.modules.map((m) => [m.name, m])), chunk.length);
+    } catch (e) {
+      disposeGradientTensors(g);
+      throw e;
+    }
+    g.modules.forEach((m) => tf.dispose([m.dA, m.dB]));
+    yield { start, tensors: [sketch, g.losses, g.counts] };
     opts.onProgress?.(Math.min(N, start + batchSize), N);
   }
-  return { values, rows: N, dims, losses, counts };
+}
+
+function emptySketches(opts: SketchOptions): { sketches: Sketches; fill(start: number, parts: ArrayLike<number>[]): void } {
+  const dims = opts.projection.spec.dims;
+  const N = opts.examples.length;
+  const sketches: Sketches = { values: new Float32Array(N * dims), rows: N, dims, losses: new Float32Array(N), counts: new Int32Array(N) };
+  return {
+    sketches,
+    fill(start, [values, losses, counts]) {
+      sketches.values.set(values!, start * dims);
+      sketches.losses.set(losses!, start);
+      sketches.counts.set(counts!, start);
+    },
+  };
 }

@@ -4,7 +4,7 @@
 // (m × k)·(k × n); prints pairs per second of each and their ratio. Both arms read the m × n result
 // back to the host, as the epoch job must. See README.md beside this file.
 import { parseArgs } from 'node:util';
-import { createScorer, DEFAULT_INFLUENCE_METHOD, EVAL_TRAINING, INFLUENCE_METHODS, type InfluenceMethod, type InfluenceScorer, type ScorerOptions } from '../../attribution/index.ts';
+import { createScorerAsync, DEFAULT_INFLUENCE_METHOD, EVAL_TRAINING, INFLUENCE_METHODS, type InfluenceMethod, type InfluenceScorer, type ScorerOptions } from '../../attribution/index.ts';
 import { tf, TENSOR_BACKENDS, useTensorBackend, type TensorBackend } from '../../serving/index.ts';
 import { describeMachine, machineAtEnd, machineAtStart, median, peakRssMiB, positiveInt, seededValues, stopwatch, type Lap, type Machine } from './measure.ts';
 import { gpt2SmallSketchShape, tinySketchShape, type SketchShape } from './sketchShapes.ts';
@@ -28,7 +28,7 @@ export interface ScoringBenchmarkOptions {
   /** Checkpoints of TracIn and TRAK (the evaluation saves EVAL_TRAINING.checkpoints). */
   checkpoints: number;
   seed?: number;
-  /** Builds the scorer: createScorer by default (a different one measures another implementation side by side). */
+  /** Builds the scorer: createScorerAsync by default (it reads back asynchronously, so it works on webgpu too; a different one measures another implementation side by side). */
   scorer?: (opts: ScorerOptions) => InfluenceScorer | Promise<InfluenceScorer>;
   onProgress?: (line: string) => void;
 }
@@ -73,7 +73,7 @@ async function readBack(t: tf.Tensor): Promise<void> {
 export async function runScoringBenchmark(opts: ScoringBenchmarkOptions): Promise<ScoringReport> {
   const machine = machineAtStart(tf.getBackend());
   const { m, rounds, checkpoints: C } = opts;
-  const build = opts.scorer ?? createScorer;
+  const build = opts.scorer ?? createScorerAsync;
   const log = opts.onProgress ?? (() => {});
   const rows: ScoringRow[] = [];
   let seed = opts.seed ?? 1;

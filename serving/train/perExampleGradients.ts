@@ -76,7 +76,6 @@ export function perExampleGradients(opts: PerExampleGradientsOptions): PerExampl
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new TrainingError(`batch size must be a positive integer, got ${batchSize}`);
   checkAdapterFits(model, adapter);
   const N = pairs.length;
-  const s = loraScale(adapter.config);
   const lengths = Int32Array.from(pairs, (p) => p.tokens.length - 1);
   const T = N ? Math.max(...lengths) : 0;
   const names = [...adapter.modules.keys()];
@@ -100,53 +99,105 @@ export function perExampleGradients(opts: PerExampleGradientsOptions): PerExampl
   for (let start = 0; start < N; start += batchSize) {
     const chunk = pairs.slice(start, start + batchSize);
     const Bn = chunk.length;
-    const batch = padBatch(chunk, padId);
-    const L = batch.length;
-    tf.tidy(() => {
-      const targets = tf.tensor2d(batch.targets, [Bn, L], 'int32') as Tensor2D;
-      const mask = tf.tensor2d(batch.mask, [Bn, L], 'float32') as Tensor2D;
-      const probes = names.map((name) => tf.zeros([Bn * L, modules.get(name)!.out]) as Tensor2D);
-      const inputs = new Map<string, Tensor2D>();
-      let perExample: Tensor | undefined;
-      let perCount: Tensor | undefined;
-      const summed = (...probe: Tensor[]) => {
-        const hook: LinearHook = {
-          delta(module, x) {
-            const i = names.indexOf(module);
-            if (i < 0) return null;
-            const w = adapter.modules.get(module)!;
-            inputs.set(module, tf.keep(x));
-            return tf.add(tf.mul(tf.matMul(tf.matMul(x, w.a), w.b), s), probe[i]!) as Tensor2D;
-          },
-        };
-        const l = maskedCrossEntropy(forward(model, batch.inputs, { hook }).logits, targets, mask);
-        perExample = tf.keep(l.perExample);
-        perCount = tf.keep(l.counts);
-        return tf.sum(l.perExample);
-      };
-      const deltas = tf.grads(summed)(probes) as Tensor2D[]; // each (Bn·L, out): ∂Lₙ/∂y per row
-      losses.set(perExample!.dataSync() as Float32Array, start);
-      counts.set(Int32Array.from(perCount!.dataSync()), start);
-      names.forEach((name, i) => {
-        const g = modules.get(name)!;
-        const x = inputs.get(name)!;
-        const w = adapter.modules.get(name)!;
-        const delta = deltas[i]!;
-        const xa = tf.reshape(tf.matMul(x, w.a), [Bn, L, g.r]) as Tensor3D; // x·Aᵀ, (Bn, L, r)
-        const dB = tf.mul(tf.matMul(tf.reshape(delta, [Bn, L, g.out]) as Tensor3D, xa, true, false), s); // (Bn, out, r)
-        const deltaB = tf.reshape(tf.matMul(delta, w.b, false, true), [Bn, L, g.r]) as Tensor3D; // δ·B, (Bn, L, r)
-        const dA = tf.mul(tf.matMul(deltaB, tf.reshape(x, [Bn, L, g.in]) as Tensor3D, true, false), s); // (Bn, r, in)
-        g.dA.set(dA.dataSync() as Float32Array, start * g.r * g.in);
-        g.dB.set(dB.dataSync() as Float32Array, start * g.out * g.r);
+    const t = perExampleGradientTensors({ model, adapter, pairs: chunk, padId, withActivations: opts.withActivations ?? false });
+    try {
+      losses.set(t.losses.dataSync() as Float32Array, start);
+      counts.set(Int32Array.from(t.counts.dataSync()), start);
+      for (const m of t.modules) {
+        const g = modules.get(m.name)!;
+        g.dA.set(m.dA.dataSync() as Float32Array, start * g.r * g.in);
+        g.dB.set(m.dB.dataSync() as Float32Array, start * g.out * g.r);
         if (g.x && g.delta) {
-          copyRows(g.x, x.dataSync() as Float32Array, start, Bn, L, T, g.in, lengths);
-          copyRows(g.delta, delta.dataSync() as Float32Array, start, Bn, L, T, g.out, lengths);
+          copyRows(g.x, m.x!.dataSync() as Float32Array, start, Bn, t.length, T, g.in, lengths);
+          copyRows(g.delta, m.delta!.dataSync() as Float32Array, start, Bn, t.length, T, g.out, lengths);
         }
-      });
-      for (const t of [...inputs.values(), perExample!, perCount!]) t.dispose();
-    });
+      }
+    } finally {
+      disposeGradientTensors(t);
+    }
   }
   return { losses, counts, positions: T, lengths, modules };
+}
+
+/** One batch's per-example gradients, left on the device (tensors the caller disposes: disposeGradientTensors). */
+export interface GradientTensors {
+  /** (Bn): each example's mean loss over its masked tokens, and how many tokens carry loss. */
+  losses: Tensor;
+  counts: Tensor;
+  /** L: the batch's padded input positions. */
+  length: number;
+  /** In the adapter's module order: dA (Bn, r, in) and dB (Bn, out, r) as in ModuleGradients; with activations, x (Bn·L, in) and δ (Bn·L, out). */
+  modules: { name: string; dA: Tensor3D; dB: Tensor3D; x?: Tensor2D; delta?: Tensor2D }[];
+}
+
+/**
+ * One forward and one backward pass over a batch of examples: each example's gradients as tensors, so a
+ * caller can reduce them on the device (attribution's sketches) and read back only the result, with
+ * `data()` on backends that have no synchronous reads (webgpu).
+ */
+export function perExampleGradientTensors(opts: { model: Gpt2Model; adapter: LoraAdapter; pairs: readonly TokenExample[]; padId?: number; withActivations?: boolean }): GradientTensors {
+  const { model, adapter, pairs } = opts;
+  checkAdapterFits(model, adapter);
+  const s = loraScale(adapter.config);
+  const names = [...adapter.modules.keys()];
+  const Bn = pairs.length;
+  const batch = padBatch(pairs, opts.padId ?? 0);
+  const L = batch.length;
+  const flat = tf.tidy(() => {
+    const targets = tf.tensor2d(batch.targets, [Bn, L], 'int32') as Tensor2D;
+    const mask = tf.tensor2d(batch.mask, [Bn, L], 'float32') as Tensor2D;
+    const probes = names.map((name) => tf.zeros([Bn * L, adapter.modules.get(name)!.b.shape[1]]) as Tensor2D);
+    const inputs = new Map<string, Tensor2D>();
+    let perExample: Tensor | undefined;
+    let perCount: Tensor | undefined;
+    const summed = (...probe: Tensor[]) => {
+      const hook: LinearHook = {
+        delta(module, x) {
+          const i = names.indexOf(module);
+          if (i < 0) return null;
+          const w = adapter.modules.get(module)!;
+          inputs.set(module, tf.keep(x));
+          return tf.add(tf.mul(tf.matMul(tf.matMul(x, w.a), w.b), s), probe[i]!) as Tensor2D;
+        },
+      };
+      const l = maskedCrossEntropy(forward(model, batch.inputs, { hook }).logits, targets, mask);
+      perExample = tf.keep(l.perExample);
+      perCount = tf.keep(l.counts);
+      return tf.sum(l.perExample);
+    };
+    const deltas = tf.grads(summed)(probes) as Tensor2D[]; // each (Bn·L, out): ∂Lₙ/∂y per row
+    // Kept tensors outlive every tidy, so what leaves this one is a clone (same data) and the kept ones are freed.
+    const out: Tensor[] = [tf.clone(perExample!), tf.clone(perCount!)];
+    names.forEach((name, i) => {
+      const w = adapter.modules.get(name)!;
+      const [inW, r] = w.a.shape;
+      const outW = w.b.shape[1];
+      const x = inputs.get(name)!;
+      const delta = deltas[i]!;
+      const xa = tf.reshape(tf.matMul(x, w.a), [Bn, L, r]) as Tensor3D; // x·Aᵀ, (Bn, L, r)
+      const dB = tf.mul(tf.matMul(tf.reshape(delta, [Bn, L, outW]) as Tensor3D, xa, true, false), s); // (Bn, out, r)
+      const deltaB = tf.reshape(tf.matMul(delta, w.b, false, true), [Bn, L, r]) as Tensor3D; // δ·B, (Bn, L, r)
+      const dA = tf.mul(tf.matMul(deltaB, tf.reshape(x, [Bn, L, inW]) as Tensor3D, true, false), s); // (Bn, r, in)
+      out.push(dA, dB);
+      if (opts.withActivations) out.push(tf.clone(x), delta);
+    });
+    for (const t of [...inputs.values(), perExample!, perCount!]) t.dispose();
+    return out;
+  });
+  const per = opts.withActivations ? 4 : 2;
+  return {
+    losses: flat[0]!,
+    counts: flat[1]!,
+    length: L,
+    modules: names.map((name, i) => {
+      const [dA, dB, x, delta] = flat.slice(2 + per * i, 2 + per * (i + 1));
+      return { name, dA: dA as Tensor3D, dB: dB as Tensor3D, ...(x && delta ? { x: x as Tensor2D, delta: delta as Tensor2D } : {}) };
+    }),
+  };
+}
+
+export function disposeGradientTensors(t: GradientTensors): void {
+  tf.dispose([t.losses, t.counts, ...t.modules.flatMap((m) => [m.dA, m.dB, ...(m.x && m.delta ? [m.x, m.delta] : [])])]);
 }
 
 /** Every module of the adapter must be a projection of the model, with A and B of its widths. */
