@@ -90,6 +90,11 @@ beforeAll(async () => {
     reward(CAROL, 3, rootOf(3, 0), CAROL_E3, CAROL_E3),
     reward(DAVE, 2, rootOf(2, 0), 10n, 10n),
   ]);
+  await insert('attribution_flags', ['epoch', 'contribution_id', 'account_hex', 'inferences', 'negative_inferences', 'mean_influence', 'evidence'], [
+    [1, 2, hexOf(contributionOf(2).contributor), 4, 4, -0.35, tsvString(JSON.stringify([{ requestId: request(0), influence: -0.4 }, { requestId: UNSETTLED, influence: -0.3 }]))],
+    [2, 2, hexOf(contributionOf(2).contributor), 3, 3, -0.2, tsvString('not json')],
+    [2, 7, hexOf(contributionOf(7).contributor), 5, 4, -0.1, '[]'],
+  ]);
   const log = (i: number, prompt: string, output: string, epoch: bigint | null, finishReason: 'stop' | 'cancelled' = 'stop') =>
     inferenceLogRow({
       requestId: request(i), modelId: USAGE[i]!.modelId, modelVersion: 2n, adapterHash: hex32(0xad, 102), payer: PAYER, tokensIn: 12, tokensOut: output ? 7 : 0,
@@ -220,6 +225,31 @@ describe('inference(requestId)', () => {
     const r = await gql(server.url, '{ inference(requestId: "0x1234") { requestId } }');
     expect(r.errors?.[0]).toMatchObject({ message: 'Bytes32 must be 0x followed by 64 hex digits, got "0x1234"', extensions: { code: 'BAD_USER_INPUT' } });
     expect(unexpected).toEqual([]);
+  });
+});
+
+describe('Attribution flags', () => {
+  it('attributionFlags lists flagged contributions with their evidence, by epoch and contribution, filtered by epoch, contributor or contribution', async () => {
+    const q = `query($epoch: BigInt, $contributor: Address, $contributionId: BigInt, $first: Int) { attributionFlags(epoch: $epoch, contributor: $contributor, contributionId: $contributionId, first: $first) {
+      totalCount nodes { epoch contributionId contributor inferences negativeInferences meanInfluence contribution { id } evidence { requestId influence inference { requestId } } } } }`;
+    const all = (await data(q)).attributionFlags;
+    expect(all.totalCount).toBe(3);
+    expect(all.nodes.map((f: { epoch: string; contributionId: string }) => `${f.epoch}/${f.contributionId}`)).toEqual(['1/2', '2/2', '2/7']);
+    expect(all.nodes[0]).toEqual({
+      epoch: '1', contributionId: '2', contributor: ALICE.toLowerCase(), inferences: 4, negativeInferences: 4, meanInfluence: -0.35, contribution: { id: '2' },
+      evidence: [
+        { requestId: request(0), influence: -0.4, inference: { requestId: request(0) } },
+        { requestId: UNSETTLED, influence: -0.3, inference: null },
+      ],
+    });
+    expect(all.nodes[1].evidence).toEqual([]); // evidence that does not parse shows none instead of failing the query
+    expect((await data(q, { epoch: '2' })).attributionFlags.totalCount).toBe(2);
+    expect((await data(q, { contributionId: '7' })).attributionFlags.nodes.map((f: { epoch: string }) => f.epoch)).toEqual(['2']);
+    expect((await data(q, { contributor: ALICE })).attributionFlags.totalCount).toBe(2);
+    expect((await data(q, { contributor: CAROL, epoch: '2' })).attributionFlags.nodes.map((f: { contributionId: string }) => f.contributionId)).toEqual(['7']);
+    expect((await data(q, { contributor: BOB })).attributionFlags.totalCount).toBe(0);
+    const page = (await data(q, { first: 1 })).attributionFlags;
+    expect(page).toMatchObject({ totalCount: 3, nodes: [{ epoch: '1', contributionId: '2' }] });
   });
 });
 

@@ -1,7 +1,7 @@
 // Proof of Attribution in GraphQL (issue #5): Attribution, one scored (inference, contribution) pair from
 // attribution_scores; Contributor gains attributedInferences, cumulativeEarned and claimable; and the
-// Inference type (inference.ts) with its attributions and spans (attributionSpan.ts). The types are made
-// here, beside the shared refs, because they point at each other.
+// Inference type (inference.ts) with its attributions and spans (attributionSpan.ts), and the flags
+// (attributionFlag.ts). The types are made here, beside the shared refs, because they point at each other.
 import { createContextCache } from '@pothos/core';
 import DataLoader from 'dataloader';
 import type { ApiContext, Builder } from '../builder.ts';
@@ -9,6 +9,7 @@ import { selectByIds } from '../clickhouse.ts';
 import { connectionComplexity } from '../pagination.ts';
 import type { Refs } from '../refs.ts';
 import { ATTRIBUTION_SCORES, selectAccountEarnings, selectSettledInferences, tableConnection, type AccountEarningsRow, type AttributionRow, type AttributionSpanRow } from './attributionQueries.ts';
+import { implementAttributionFlag } from './attributionFlag.ts';
 import { implementAttributionSpan } from './attributionSpan.ts';
 import type { ContributionRow } from './contribution.ts';
 import { implementInference, type InferenceLogShape } from './inference.ts';
@@ -148,4 +149,5 @@ export function implementAttribution(builder: Builder, refs: Refs): void {
 
   implementInference(builder, refs, a);
   implementAttributionSpan(builder, refs, a);
+  implementAttributionFlag(builder, refs, a);
 }
