@@ -66,7 +66,9 @@ export async function useTensorBackend(name: TensorBackend = 'wasm'): Promise<Te
   }
   const ok = await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) {
-    throw new TensorBackendError(`the ${name} tensor backend failed to initialise`, { details: `tfjs is on ${tf.getBackend()} instead` });
+    // setBackend answers false when the backend's factory failed (webgpu: no GPU adapter, e.g. no Vulkan driver).
+    const why = !ok && name === 'webgpu' ? 'no GPU adapter was found (Dawn needs a Vulkan driver and a GPU)' : `tfjs answered ${ok ? `but is on ${tf.getBackend()}` : 'that it could not set it'}`;
+    throw new TensorBackendError(`the ${name} tensor backend failed to initialise`, { details: `${why}; TENSOR_BACKEND=wasm runs everywhere` });
   }
   await tf.ready();
   if (name === 'wasm') installWasmMatMul();
