@@ -17,10 +17,11 @@ export { SPAN_INDEX_MAGIC, SPAN_INDEX_FORMAT_VERSION } from './spans/spanIndexFi
 export { versionSpanIndex, buildVersionSpanIndex, versionSpanIndexFile, versionSpanRows, type VersionSpanIndexParameters, type SpanTokenizer } from './spans/versionSpanIndex.ts';
 export { SpanIndexError, SpanIndexCorruptError, SpanIndexNotFoundError } from './spans/errors.ts';
 export { combineSignals, DEFAULT_INFLUENCE_METHOD, DEFAULT_SPAN_WEIGHT } from './influence/combine.ts';
-export { SCORE_FILE_HEADER, WEIGHT_SCALE, encodeScoreFile, parseScoreFile, scoreFileHash, canonicalEntries, type ScoreEntry, type ScoreFile } from './payouts/scoreFile.ts';
-export { quantizeWeights, type ContributionScore, type QuantizedWeight } from './payouts/quantizeWeights.ts';
+export { SCORE_FILE_HEADER, WEIGHT_SCALE, SCORE_FILE_PART_BYTES, encodeScoreFile, encodeScoreFileParts, parseScoreFile, scoreFileHash, scoreFileSize, canonicalEntries, type ScoreEntry, type ScoreFile, type ScoreFileParts, type EncodeScoreFileOptions } from './payouts/scoreFile.ts';
+export { createScoreFileReader, type ScoreFileReader, type ScoreFileReaderHandlers } from './payouts/scoreFileReader.ts';
+export { quantizeWeights, DEFAULT_MAX_ENTRIES_PER_INFERENCE, type ContributionScore, type QuantizedWeight, type QuantizeWeightsOptions } from './payouts/quantizeWeights.ts';
 export { largestRemainder, compareAddresses, type WeightedPart } from './payouts/largestRemainder.ts';
-export { allocateBatch, type InferencePool, type AccountAmount, type AllocateBatchParameters, type BatchAllocation } from './payouts/allocate.ts';
+export { allocateBatch, startAllocation, type InferencePool, type AccountAmount, type AllocateBatchParameters, type BatchAllocation, type AllocationAccumulator, type StartAllocationParameters } from './payouts/allocate.ts';
 export { cumulativeLeaves, leavesTotal, type PayoutLeaf } from './payouts/cumulativeLeaves.ts';
 export { buildPayoutTree, verifyPayoutProof, EMPTY_PAYOUT_ROOT, PAYOUT_LEAF_ENCODING, type PayoutTree, type PayoutProof } from './payouts/payoutTree.ts';
 export { buildPayoutBatch, type BuildPayoutBatchParameters, type ComputedPayoutBatch } from './payouts/buildBatch.ts';
@@ -34,8 +35,9 @@ export { createBatchDriver, type BatchDriver, type BatchDriverOptions, type Batc
 export { PayoutError, ScoreFileError, AllocationError, PayoutMismatchError, BatchDriverError, type PayoutMismatchField } from './payouts/errors.ts';
 export { encodeSketchFile, decodeSketchFile, SKETCH_FILE_FORMAT, SketchFileError, type SketchFile, type SketchFileExample } from './influence/sketchFile.ts';
 export { attributeEpoch, AttributeEpochError, type AttributeEpochContext, type AttributeEpochOptions, type AttributeEpochProgress, type AttributeEpochResult } from './epochs/attributeEpoch.ts';
-export { openModelAttribution, type ModelAttribution, type ModelAttributionContext, type AttributionQuery, type InferenceAttribution, type ContributionAttribution, type AttributedSpan, type OpenModelAttributionOptions } from './epochs/modelAttribution.ts';
-export { ensureTrainingSketches, loadCheckpointAdapter, trainingSketchRef, TrainingSketchError, TRAINING_SKETCH_SEED, TRAINING_SKETCH_WIDTH, type TrainingSketches, type TrainingSketchContext, type SketchTrainingRunOptions } from './epochs/trainingSketches.ts';
+export { openModelAttribution, checkpointsToRead, type ModelAttribution, type ModelAttributionContext, type AttributionQuery, type InferenceAttribution, type ContributionAttribution, type AttributedSpan, type OpenModelAttributionOptions } from './epochs/modelAttribution.ts';
+export { ensureTrainingSketches, loadCheckpointAdapter, trainingSketchRef, trainingSketchPartsRef, TrainingSketchError, TRAINING_SKETCH_SEED, TRAINING_SKETCH_WIDTH, type TrainingSketches, type TrainingSketchContext, type SketchTrainingRunOptions } from './epochs/trainingSketches.ts';
+export { createTrainingSketchWriter, loadTrainingSketches, MAX_SKETCH_PART_BYTES, SKETCH_MANIFEST_FORMAT, SKETCH_PART_FORMAT, TrainingSketchFileError, type TrainingSketchInfo, type SketchCheckpointInfo, type StoredTrainingSketches, type TrainingSketchWriter, type TrainingSketchWriterOptions } from './epochs/trainingSketchFiles.ts';
 export { indexedPools, type IndexedPoolsParameters } from './epochs/indexedPools.ts';
 export { epochInferences, type EpochInference, type EpochInferences, type UnattributedReason } from './epochs/epochInferences.ts';
 export { flagNegativeContributions, type ContributionFlag, type FlagOptions } from './epochs/flags.ts';

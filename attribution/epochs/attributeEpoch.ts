@@ -9,8 +9,9 @@
 //   3. Each inference's text from the serving log and the training run behind its adapter; each run's
 //      training examples' sketches (computed once, kept in the content store); each inference sketched
 //      and scored against them with the platform's method, plus span evidence, summed per contribution.
-//   4. The canonical score file (fixed-point weights of the positive scores), the allocation by largest
-//      remainder, cumulative leaves on top of the previous batch's, the Merkle root.
+//   4. The canonical score file (fixed-point weights of the largest positive scores, at most
+//      maxEntriesPerInference per inference), the allocation by largest remainder, cumulative leaves on top
+//      of the previous batch's, the Merkle root.
 //   5. Scores, spans, flags and rewards into ClickHouse; then the batch driver signs, posts and confirms
 //      (crash-safe through Postgres: a re-run recomputes the same batch, byte for byte, and resumes it).
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -51,6 +52,11 @@ export interface AttributeEpochOptions extends OpenModelAttributionOptions {
   epoch: bigint;
   /** Inferences scored per call (default 64): bounds the tensors of one matrix product. */
   chunk?: number;
+  /**
+   * Contributions credited per inference at most, those with the largest positive scores, their weights
+   * renormalised (default DEFAULT_MAX_ENTRIES_PER_INFERENCE, 64; quantizeWeights). Bounds the score file.
+   */
+  maxEntriesPerInference?: number;
   onProgress?: (p: AttributeEpochProgress) => void;
 }
 
@@ -134,7 +140,10 @@ export async function attributeEpoch(ctx: AttributeEpochContext, opts: Attribute
 
   // 4. The batch.
   const entries: ScoreEntry[] = attributed.flatMap((a) =>
-    quantizeWeights(a.contributions.map((c) => ({ contributionId: c.contributionId, account: c.account, score: c.score }))).map((w) => ({ requestId: a.requestId, ...w })),
+    quantizeWeights(
+      a.contributions.map((c) => ({ contributionId: c.contributionId, account: c.account, score: c.score })),
+      { maxEntries: opts.maxEntriesPerInference },
+    ).map((w) => ({ requestId: a.requestId, ...w })),
   );
   const previous = await previousLeaves(ctx, state.lastPostedEpoch);
   const batch = buildPayoutBatch({ scores: { epoch, entries }, pools, previous, fromEpoch });

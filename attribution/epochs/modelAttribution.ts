@@ -11,7 +11,7 @@ import type { Address, Hex } from 'viem';
 import { openDatanetVersion, type DatanetVersion } from '../../schema/index.ts';
 import { disposeLora, disposeModel, loadModel, readTokenizer, tokensToExample, type LoraAdapter, type Tokenizer } from '../../serving/index.ts';
 import { createProjection } from '../influence/projection.ts';
-import { createScorer, type InfluenceMethod } from '../influence/scorers.ts';
+import { createScorer, type CheckpointTrainSketches, type InfluenceMethod } from '../influence/scorers.ts';
 import { combineSignals, DEFAULT_INFLUENCE_METHOD, DEFAULT_SPAN_WEIGHT } from '../influence/combine.ts';
 import { sketchExamples } from '../influence/sketch.ts';
 import { versionSpanIndex } from '../spans/versionSpanIndex.ts';
@@ -90,12 +90,18 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
   const tokenizer = readTokenizer(ctx.baseModelDir);
   const spanIndexes: SpanIndex[] = [];
   for (const version of versions) spanIndexes.push(await versionSpanIndex({ version, tokenizer, tokenizerKey: sketches.tokenizerKey, dir: ctx.spanIndexDir }));
-  const scorer = createScorer({ method, spec: sketches.file.spec, n, checkpoints: sketches.file.checkpoints });
+  // Only the checkpoints the method scores with are read: at 100k examples each is 600 MB.
+  const read = checkpointsToRead(method, sketches.file.checkpoints.length);
+  const checkpoints: (CheckpointTrainSketches & { adapterHash: Hex })[] = [];
+  for (const c of read) checkpoints.push({ ...sketches.file.checkpoints[c]!, values: await sketches.readCheckpoint(c) });
+  const scorer = createScorer({ method, spec: sketches.file.spec, n, checkpoints });
+  checkpoints.length = 0; // the scorer holds them on the backend now
   const model = loadModel(ctx.baseModelDir);
   const projection = createProjection(sketches.file.spec);
   const adapters = new Map<number, LoraAdapter>();
   try {
-    for (const c of scorer.checkpointsUsed) adapters.set(c, await loadCheckpointAdapter(ctx, sketches.file.checkpoints[c]!.adapterHash));
+    // scorer.checkpointsUsed indexes the checkpoints given to it: read[j] in the run.
+    for (const j of scorer.checkpointsUsed) adapters.set(j, await loadCheckpointAdapter(ctx, sketches.file.checkpoints[read[j]!]!.adapterHash));
   } catch (e) {
     for (const a of adapters.values()) disposeLora(a);
     scorer.dispose();
@@ -147,6 +153,15 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
       disposeModel(model);
     },
   };
+}
+
+/**
+ * The checkpoints a method scores with (scorers.ts): grad-dot and datainf the last one, tracin and trak
+ * every one.
+ */
+export function checkpointsToRead(method: InfluenceMethod, checkpoints: number): number[] {
+  if (checkpoints < 1) throw new TrainingSketchError('the run has no sketched checkpoints');
+  return method === 'grad-dot' || method === 'datainf' ? [checkpoints - 1] : Array.from({ length: checkpoints }, (_, c) => c);
 }
 
 /** An inference as an example: the prompt's tokens, then the output's (and its end-of-text when the model stopped itself). */

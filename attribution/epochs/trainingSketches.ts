@@ -1,12 +1,16 @@
 // Gradient sketches of a training run, computed once after training (the `train` verb and the demo call
-// this right after registering) and kept as one file in the content store, bound to
-// `training-sketches/<manifest hash>`, with a row in ClickHouse's `training_sketches` (migration 7)
-// pointing at it. Every example of the train split is sketched at every checkpoint of the run, with the
-// rows tokenized exactly as the trainer saw them (the run's maxTokens), so an inference's sketch under the
-// same checkpoint is comparable by a dot product. The projection's seed and shapes are in the file, so
-// the epoch job recreates the same projection for inferences.
+// this right after registering) and kept in the content store one checkpoint at a time, in parts named by
+// a manifest bound to `training-sketch-parts/<manifest hash>` (trainingSketchFiles.ts; runs sketched
+// earlier have one file under `training-sketches/<manifest hash>`, still read), with a row in ClickHouse's
+// `training_sketches` (migration 7) pointing at the manifest. Every example of the train split is sketched
+// at every checkpoint of the run, with the rows tokenized exactly as the trainer saw them (the run's
+// maxTokens), so an inference's sketch under the same checkpoint is comparable by a dot product. The
+// projection's seed and shapes are in the manifest, so the epoch job recreates the same projection for
+// inferences.
 //
-// The file is the truth; the ClickHouse row is rewritten from it when missing (ensureTrainingSketches).
+// The files are the truth; the ClickHouse row is rewritten from them when missing (ensureTrainingSketches).
+// Only a checkpoint's values are ever in memory at once, while computing and while reading: a reader asks
+// for the checkpoints it scores with (readCheckpoint).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -30,9 +34,11 @@ import {
   type LoraAdapter,
   type Tokenizer,
 } from '../../serving/index.ts';
-import { createProjection, sketchSpec } from '../influence/projection.ts';
+import { createProjection, sketchSpec, type SketchSpec } from '../influence/projection.ts';
 import { sketchExamples } from '../influence/sketch.ts';
-import { decodeSketchFile, encodeSketchFile, type SketchFile } from '../influence/sketchFile.ts';
+import { createTrainingSketchWriter, loadTrainingSketches, type StoredTrainingSketches, type TrainingSketchInfo, type TrainingSketchWriterOptions } from './trainingSketchFiles.ts';
+
+export { trainingSketchRef, trainingSketchPartsRef } from './trainingSketchFiles.ts';
 
 /** The projection every training run is sketched with (width 32 per module side, as the evaluation used). */
 export const TRAINING_SKETCH_SEED = 1;
@@ -51,7 +57,7 @@ export interface TrainingSketchContext {
   adaptersDir?: string;
 }
 
-export interface SketchTrainingRunOptions {
+export interface SketchTrainingRunOptions extends TrainingSketchWriterOptions {
   onProgress?: (p: { checkpoint: number; checkpoints: number; done: number; total: number }) => void;
   /** Examples per gradient pass (default 16). */
   batchSize?: number;
@@ -59,9 +65,14 @@ export interface SketchTrainingRunOptions {
 
 export interface TrainingSketches {
   manifestHash: Hex;
-  /** SHA-256 of the sketch file in the content store. */
+  /** SHA-256 of the sketch manifest in the content store (of the one sketch file, for a run sketched before parts). */
   sketchSha256: string;
-  file: SketchFile;
+  /** How they are stored: parts named by a manifest, or one file (runs sketched earlier). */
+  layout: StoredTrainingSketches['layout'];
+  /** The projection, the checkpoints and the examples; the values are read per checkpoint. */
+  file: TrainingSketchInfo;
+  /** Checkpoint k's sketches, examples × dims row-major (k indexes file.checkpoints). */
+  readCheckpoint(k: number): Promise<Float32Array>;
   /** The train-split records, in the file's example order. */
   records: TrainingExampleFileRecord[];
   /** The datanet versions the run trained on. */
@@ -72,11 +83,6 @@ export interface TrainingSketches {
   tokenizerKey: string;
   /** False when the file was there already. */
   created: boolean;
-}
-
-/** The content store ref that names a run's sketch file. */
-export function trainingSketchRef(manifestHash: Hex): string {
-  return `training-sketches/${manifestHash.toLowerCase()}`;
 }
 
 const key = (contributionId: bigint | string, rowIndex: number) => `${contributionId}/${rowIndex}`;
@@ -117,15 +123,8 @@ export async function ensureTrainingSketches(ctx: TrainingSketchContext, manifes
     maxTokens: hp.maxTokens,
     tokenizerKey: run.manifest.baseModel.vocabSha256 ?? 'gpt2',
   };
-  const existing = await ctx.content.getRef(trainingSketchRef(manifestHash));
-  if (existing !== undefined) {
-    const file = decodeSketchFile(await ctx.content.get(existing), `sketch file ${existing}`);
-    if (file.examples.length !== records.length || file.examples.some((e, i) => key(e.contributionId, e.rowIndex) !== key(records[i]!.contributionId, records[i]!.rowIndex))) {
-      throw new TrainingSketchError(`the sketch file of training run ${manifestHash} does not list the run's ${records.length} training examples`);
-    }
-    await recordTrainingSketches(ctx.clickhouse, manifestHash, existing, file);
-    return { manifestHash, sketchSha256: existing, file, ...about, created: false };
-  }
+  const existing = await loadTrainingSketches(ctx.content, manifestHash);
+  if (existing !== undefined) return found(ctx, manifestHash, existing, about, records, false);
 
   const manifest = run.manifest;
   const base = await baseModelIdentity(ctx.baseModelDir);
@@ -142,16 +141,33 @@ export async function ensureTrainingSketches(ctx: TrainingSketchContext, manifes
       hp.learningRate !== undefined && hp.steps !== undefined
         ? warmupCosine({ peak: hp.learningRate, warmupSteps: hp.warmupSteps ?? 0, totalSteps: hp.steps, floor: hp.minLearningRate ?? 0 })
         : () => 0;
-    const file = await sketchCheckpoints(ctx, model, tokenizer, manifestHash, manifest.checkpoints, examples, records, lrAt, opts);
-    const put = await ctx.content.put(encodeSketchFile(file));
-    const bound = await ctx.content.bindRef(trainingSketchRef(manifestHash), put.hash);
-    await recordTrainingSketches(ctx.clickhouse, manifestHash, bound, file);
-    return { manifestHash, sketchSha256: bound, file, ...about, created: true };
+    await sketchCheckpoints(ctx, model, tokenizer, manifestHash, manifest.checkpoints, examples, records, lrAt, opts);
+    const stored = await loadTrainingSketches(ctx.content, manifestHash);
+    if (!stored) throw new TrainingSketchError(`the sketches of training run ${manifestHash} were stored but their ref is missing`);
+    return found(ctx, manifestHash, stored, about, records, true);
   } finally {
     disposeModel(model);
   }
 }
 
+/** Checks stored sketches against the run's examples, (re)writes the ClickHouse row, and returns them. */
+async function found(
+  ctx: TrainingSketchContext,
+  manifestHash: Hex,
+  stored: StoredTrainingSketches,
+  about: Omit<TrainingSketches, 'manifestHash' | 'sketchSha256' | 'layout' | 'file' | 'readCheckpoint' | 'created'>,
+  records: readonly TrainingExampleFileRecord[],
+  created: boolean,
+): Promise<TrainingSketches> {
+  const ex = stored.info.examples;
+  if (ex.length !== records.length || ex.some((e, i) => key(e.contributionId, e.rowIndex) !== key(records[i]!.contributionId, records[i]!.rowIndex))) {
+    throw new TrainingSketchError(`the stored sketches of training run ${manifestHash} (${stored.sha256}) do not list the run's ${records.length} training examples`);
+  }
+  await recordTrainingSketches(ctx.clickhouse, manifestHash, stored.sha256, stored.info);
+  return { manifestHash, sketchSha256: stored.sha256, layout: stored.layout, file: stored.info, readCheckpoint: stored.readCheckpoint, ...about, created };
+}
+
+/** Sketches every checkpoint in turn and stores each as soon as it is done (trainingSketchFiles.ts), then the manifest. */
 async function sketchCheckpoints(
   ctx: TrainingSketchContext,
   model: Gpt2Model,
@@ -162,13 +178,24 @@ async function sketchCheckpoints(
   records: readonly TrainingExampleFileRecord[],
   lrAt: (step: number) => number,
   opts: SketchTrainingRunOptions,
-): Promise<SketchFile> {
-  const out: SketchFile['checkpoints'] = [];
-  let spec: SketchFile['spec'] | undefined;
+): Promise<void> {
+  if (checkpoints.length === 0) throw new TrainingSketchError(`training run ${manifestHash} has no checkpoints to sketch`);
+  let writer: ReturnType<typeof createTrainingSketchWriter> | undefined;
+  let spec: SketchSpec | undefined;
   for (const [k, c] of checkpoints.entries()) {
     const adapter = await loadCheckpointAdapter(ctx, c.adapterHash as Hex);
     try {
-      spec ??= sketchSpec(adapter, { seed: TRAINING_SKETCH_SEED, width: TRAINING_SKETCH_WIDTH });
+      if (!spec || !writer) {
+        spec = sketchSpec(adapter, { seed: TRAINING_SKETCH_SEED, width: TRAINING_SKETCH_WIDTH });
+        const info: TrainingSketchInfo = {
+          manifestHash,
+          spec,
+          // The checkpoint after `step` updates was last moved by update index step − 1.
+          checkpoints: checkpoints.map((x) => ({ step: x.step, learningRate: lrAt(x.step - 1), adapterHash: x.adapterHash as Hex })),
+          examples: records.map((r) => ({ contributionId: BigInt(r.contributionId), rowIndex: r.rowIndex })),
+        };
+        writer = createTrainingSketchWriter(ctx.content, info, { maxPartBytes: opts.maxPartBytes });
+      }
       const projection = createProjection(spec);
       try {
         const s = sketchExamples({
@@ -180,8 +207,7 @@ async function sketchCheckpoints(
           ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
           onProgress: (done, total) => opts.onProgress?.({ checkpoint: k + 1, checkpoints: checkpoints.length, done, total }),
         });
-        // The checkpoint after `step` updates was last moved by update index step − 1.
-        out.push({ step: c.step, learningRate: lrAt(c.step - 1), adapterHash: c.adapterHash as Hex, values: s.values });
+        await writer.putCheckpoint(k, s.values);
       } finally {
         projection.dispose();
       }
@@ -189,8 +215,7 @@ async function sketchCheckpoints(
       disposeLora(adapter);
     }
   }
-  if (!spec) throw new TrainingSketchError(`training run ${manifestHash} has no checkpoints to sketch`);
-  return { manifestHash, spec, checkpoints: out, examples: records.map((r) => ({ contributionId: BigInt(r.contributionId), rowIndex: r.rowIndex })) };
+  await writer!.finish();
 }
 
 /** The train-split rows' tokens, read from the run's datanet versions (which refuse a root mismatch). */
@@ -218,7 +243,7 @@ async function trainingTokens(
 }
 
 /** Writes the run's `training_sketches` row (ReplacingMergeTree: writing it again changes nothing). */
-async function recordTrainingSketches(client: ClickHouseClient, manifestHash: Hex, sketchSha256: string, file: SketchFile): Promise<void> {
+async function recordTrainingSketches(client: ClickHouseClient, manifestHash: Hex, sketchSha256: string, file: TrainingSketchInfo): Promise<void> {
   const line = [manifestHash.slice(2).toLowerCase(), sketchSha256, file.spec.seed, file.spec.dims, file.examples.length, `[${file.checkpoints.map((c) => c.step).join(',')}]`, new Date().toISOString().slice(0, 23).replace('T', ' ')].join('\t');
   await client.insert({
     table: 'training_sketches',

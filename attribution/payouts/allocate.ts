@@ -13,7 +13,7 @@
 import { getAddress, type Address, type Hex } from 'viem';
 import { AllocationError } from './errors.ts';
 import { compareAddresses, largestRemainder } from './largestRemainder.ts';
-import { canonicalEntries, type ScoreFile } from './scoreFile.ts';
+import { canonicalEntries, type ScoreEntry, type ScoreFile } from './scoreFileFormat.ts';
 
 /** One settled inference's contributor-pool share, as its InferenceSettled event carries it. */
 export interface InferencePool {
@@ -53,13 +53,26 @@ export interface BatchAllocation {
   rolledOver: bigint;
 }
 
+/** An allocation fed the score file's entries one at a time, so that they need not all be held at once. */
+export interface AllocationAccumulator {
+  /** The next entry, canonical and checked (canonicalEntries' order, or a parsed file's). */
+  add(e: ScoreEntry): void;
+  finish(): BatchAllocation;
+}
+
+export interface StartAllocationParameters {
+  /** The score file's epoch. */
+  epoch: bigint;
+  pools: readonly InferencePool[];
+  fromEpoch?: bigint;
+}
+
 /**
- * Allocates the pools of a batch's inferences to accounts by the score file. Throws AllocationError when
- * the inputs do not fit (ScoreFileError for an invalid score file): a requestId given twice, a negative pool, a pool from an epoch the batch does not
- * cover, or a scored inference without a pool amount.
+ * Starts an allocation: checks the pools now (AllocationError as allocateBatch says), and each entry's
+ * inference as it is added.
  */
-export function allocateBatch(p: AllocateBatchParameters): BatchAllocation {
-  const epoch = p.scores.epoch;
+export function startAllocation(p: StartAllocationParameters): AllocationAccumulator {
+  const { epoch } = p;
   const fromEpoch = p.fromEpoch ?? epoch;
   if (fromEpoch > epoch) throw new AllocationError(`fromEpoch ${fromEpoch} is after the score file's epoch ${epoch}`);
   const pools = new Map<string, InferencePool>();
@@ -79,26 +92,40 @@ export function allocateBatch(p: AllocateBatchParameters): BatchAllocation {
   const scaled = new Map<string, bigint>();
   const attributed = new Set<string>();
   let total = 0n;
+  return {
+    add(e) {
+      const id = e.requestId;
+      const pool = pools.get(id);
+      if (!pool) throw new AllocationError(`the score file credits inference ${id}, which has no pool amount (not settled in epochs ${fromEpoch}..${epoch}?)`);
+      if (!attributed.has(id)) {
+        attributed.add(id);
+        total += pool.poolAmount;
+      }
+      scaled.set(e.account, (scaled.get(e.account) ?? 0n) + pool.poolAmount * e.weight);
+    },
+    finish() {
+      const accounts = [...scaled.keys()].sort(compareAddresses);
+      // Σ scaled = total × WEIGHT_SCALE, since each inference's weights sum to WEIGHT_SCALE: so each share is
+      // floor(scaled / WEIGHT_SCALE) or one more.
+      const shares = largestRemainder(total, accounts.map((a) => ({ key: a, weight: scaled.get(a)! })), compareAddresses);
+      const amounts: AccountAmount[] = [];
+      accounts.forEach((a, i) => {
+        if (shares[i]! > 0n) amounts.push({ account: getAddress(a), amount: shares[i]! });
+      });
+      const unattributed = [...pools.keys()].filter((id) => !attributed.has(id)).sort() as Hex[];
+      return { epoch, amounts, total, poolTotal, attributedInferences: attributed.size, unattributed, rolledOver: poolTotal - total };
+    },
+  };
+}
+
+/**
+ * Allocates the pools of a batch's inferences to accounts by the score file. Throws AllocationError when
+ * the inputs do not fit (ScoreFileError for an invalid score file): a requestId given twice, a negative pool, a pool from an epoch the batch does not
+ * cover, or a scored inference without a pool amount.
+ */
+export function allocateBatch(p: AllocateBatchParameters): BatchAllocation {
+  const allocation = startAllocation({ epoch: p.scores.epoch, pools: p.pools, fromEpoch: p.fromEpoch });
   // Validated here too (weights summing to WEIGHT_SCALE per inference), since a ScoreFile may be built in memory.
-  for (const e of canonicalEntries(p.scores.entries)) {
-    const id = e.requestId;
-    const pool = pools.get(id);
-    if (!pool) throw new AllocationError(`the score file credits inference ${id}, which has no pool amount (not settled in epochs ${fromEpoch}..${epoch}?)`);
-    if (!attributed.has(id)) {
-      attributed.add(id);
-      total += pool.poolAmount;
-    }
-    const account = e.account;
-    scaled.set(account, (scaled.get(account) ?? 0n) + pool.poolAmount * e.weight);
-  }
-  const accounts = [...scaled.keys()].sort(compareAddresses);
-  // Σ scaled = total × WEIGHT_SCALE, since each inference's weights sum to WEIGHT_SCALE: so each share is
-  // floor(scaled / WEIGHT_SCALE) or one more.
-  const shares = largestRemainder(total, accounts.map((a) => ({ key: a, weight: scaled.get(a)! })), compareAddresses);
-  const amounts: AccountAmount[] = [];
-  accounts.forEach((a, i) => {
-    if (shares[i]! > 0n) amounts.push({ account: getAddress(a), amount: shares[i]! });
-  });
-  const unattributed = [...pools.keys()].filter((id) => !attributed.has(id)).sort() as Hex[];
-  return { epoch, amounts, total, poolTotal, attributedInferences: attributed.size, unattributed, rolledOver: poolTotal - total };
+  for (const e of canonicalEntries(p.scores.entries)) allocation.add(e);
+  return allocation.finish();
 }

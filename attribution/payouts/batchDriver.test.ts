@@ -133,7 +133,7 @@ describe('drive()', () => {
     expect([onChain.root, onChain.total, onChain.scoreFileHash, onChain.nonce]).toEqual([batch.root, batch.total, batch.scoreFileHash, 0n]);
     const files = (await loadPayoutBatchFiles(f.content, epoch, batch.root))!;
     expect([files.total, files.scoreFileHash, files.leaves]).toEqual([batch.total, batch.scoreFileHash, batch.tree.leaves]);
-    expect(files.scoreFile).toEqual(batch.scoreFile);
+    expect(Buffer.concat(await files.readScoreFile())).toEqual(Buffer.concat(batch.scoreFile));
     // Driving it again sends nothing.
     const again = await driverFor(f).drive(batch);
     expect([again.status, again.txHash, again.recovered]).toEqual(['confirmed', r.txHash, true]);
@@ -198,7 +198,7 @@ describe('crashes', () => {
       contentDir: f.contentDir,
       rpcUrl: devnet.rpcUrl,
       deployment,
-      scoreFile: toHex(batch.scoreFile),
+      scoreFile: toHex(Buffer.concat(batch.scoreFile)),
       pools: (await chainPools(devnet, { fromEpoch: batch.fromEpoch, toEpoch: epoch })).map((p) => ({ requestId: p.requestId, epoch: p.epoch.toString(), poolAmount: p.poolAmount.toString() })),
       fromEpoch: batch.fromEpoch.toString(),
     };

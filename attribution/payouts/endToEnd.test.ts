@@ -66,7 +66,7 @@ async function sign(message: Parameters<typeof signPayoutBatch>[2], domain: Para
   const pools = await chainPools(devnet, { fromEpoch: last + 1n, toEpoch: message.epoch });
   return [
     await signPayoutBatch(SIGNER_KEYS[0]!, domain, message),
-    await cosignPayoutBatch({ key: SIGNER_KEYS[1]!, domain, message, scores: file.scoreFile, pools, previous, fromEpoch: last + 1n, previousCumulativeTotal: prev?.cumulativeTotal ?? 0n }),
+    await cosignPayoutBatch({ key: SIGNER_KEYS[1]!, domain, message, scores: await file.readScoreFile(), pools, previous, fromEpoch: last + 1n, previousCumulativeTotal: prev?.cumulativeTotal ?? 0n }),
   ];
 }
 

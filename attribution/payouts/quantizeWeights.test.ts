@@ -1,6 +1,6 @@
 // quantizeWeights(): exact fixed-point proportions of the positive scores, summing to WEIGHT_SCALE.
 import { describe, expect, it } from 'vitest';
-import { quantizeWeights } from './quantizeWeights.ts';
+import { DEFAULT_MAX_ENTRIES_PER_INFERENCE, quantizeWeights } from './quantizeWeights.ts';
 import { WEIGHT_SCALE } from './scoreFile.ts';
 import { addressOf, seeded } from './testing/random.ts';
 
@@ -72,6 +72,64 @@ describe('quantizeWeights()', () => {
       const sum = positive.reduce((s, x) => s + x.score, 0);
       for (const x of w) {
         const exact = (positive.find((p) => p.contributionId === x.contributionId)!.score / sum) * 1e18;
+        expect(Math.abs(Number(x.weight) - exact), `seed ${seed}`).toBeLessThan(1 + exact * 1e-12);
+      }
+    }
+  });
+});
+
+describe('quantizeWeights() with a cap per inference', () => {
+  it('keeps the maxEntries largest positive scores (ties: lower contributionId), renormalised to WEIGHT_SCALE', () => {
+    const scores = [
+      { contributionId: 1n, account: A, score: 1 },
+      { contributionId: 2n, account: B, score: 4 },
+      { contributionId: 3n, account: A, score: 2 },
+      { contributionId: 4n, account: B, score: 2 },
+      { contributionId: 5n, account: A, score: -9 },
+    ];
+    expect(quantizeWeights(scores, { maxEntries: 2 })).toEqual([
+      { contributionId: 2n, account: B, weight: 666666666666666667n },
+      { contributionId: 3n, account: A, weight: 333333333333333333n },
+    ]);
+    expect(quantizeWeights(scores, { maxEntries: 1 })).toEqual([{ contributionId: 2n, account: B, weight: WEIGHT_SCALE }]);
+    expect(quantizeWeights(scores, { maxEntries: 4 })).toEqual(quantizeWeights(scores, { maxEntries: Infinity }));
+    expect(() => quantizeWeights(scores, { maxEntries: 0 })).toThrow('score file: maxEntries must be a positive integer or Infinity, got 0');
+    expect(() => quantizeWeights(scores, { maxEntries: 2.5 })).toThrow('got 2.5');
+  });
+
+  it('caps at DEFAULT_MAX_ENTRIES_PER_INFERENCE (64) unless told otherwise', () => {
+    const scores = Array.from({ length: 500 }, (_, i) => ({ contributionId: BigInt(i), account: A, score: 1 + (i % 100) }));
+    const w = quantizeWeights(scores);
+    expect(DEFAULT_MAX_ENTRIES_PER_INFERENCE).toBe(64);
+    expect(w).toHaveLength(64);
+    // The 64 largest: the five rows scoring 100 (ids 99, 199, …), then 99s, … down to the lowest ids of the cut score.
+    const expected = [...scores].sort((a, b) => b.score - a.score || Number(a.contributionId - b.contributionId)).slice(0, 64).map((s) => s.contributionId).sort((a, b) => Number(a - b));
+    expect(w.map((x) => x.contributionId)).toEqual(expected);
+    expect(w.reduce((s, x) => s + x.weight, 0n)).toBe(WEIGHT_SCALE);
+    expect(quantizeWeights(scores, { maxEntries: Infinity })).toHaveLength(500);
+  });
+
+  it('over 300 seeded lists: at most maxEntries weights, the largest scores, summing to WEIGHT_SCALE exactly, within one unit of the capped proportion', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = seeded(seed);
+      const maxEntries = 1 + r.int(12);
+      const scores = Array.from({ length: 1 + r.int(40) }, (_, i) => ({ contributionId: BigInt(i * 3 + r.int(3)), account: A, score: (r.int(2001) - 500) * 10 ** (r.int(7) - 3) }));
+      const w = quantizeWeights(scores, { maxEntries });
+      const kept = scores
+        .filter((s) => s.score > 0)
+        .sort((a, b) => b.score - a.score || Number(a.contributionId - b.contributionId))
+        .slice(0, maxEntries);
+      if (kept.length === 0) {
+        expect(w).toEqual([]);
+        continue;
+      }
+      expect(w.length, `seed ${seed}`).toBeLessThanOrEqual(maxEntries);
+      expect(w.reduce((s, x) => s + x.weight, 0n), `seed ${seed}`).toBe(WEIGHT_SCALE);
+      const keptIds = new Set(kept.map((k) => k.contributionId));
+      expect(w.every((x) => keptIds.has(x.contributionId)), `seed ${seed}`).toBe(true);
+      const sum = kept.reduce((s, x) => s + x.score, 0);
+      for (const x of w) {
+        const exact = (kept.find((p) => p.contributionId === x.contributionId)!.score / sum) * 1e18;
         expect(Math.abs(Number(x.weight) - exact), `seed ${seed}`).toBeLessThan(1 + exact * 1e-12);
       }
     }

@@ -3,6 +3,13 @@
 // rounded by largest remainder so that they sum to exactly WEIGHT_SCALE. The conversion is exact: every
 // finite double is an integer times a power of two, so the proportions are computed on integers and the
 // result depends on the scores only, never on the platform's floating-point rounding.
+//
+// An inference is credited to at most `maxEntries` contributions (default 64): those with the largest
+// positive scores (equal scores: the lower contributionId first), their weights renormalised among
+// themselves. Without a cap every contribution with any positive score gets a line, which at 10,000
+// inferences over 1,000 contributions made a score file of 5 million lines (bench/attribution/README.md)
+// for shares mostly below a millionth of a pool. The cap is applied here, before the score file is
+// written, so the file records the capped weights and a verifier rebuilds the batch from the file alone.
 import type { Address } from 'viem';
 import { largestRemainder } from './largestRemainder.ts';
 import { ScoreFileError } from './errors.ts';
@@ -13,6 +20,17 @@ export interface ContributionScore {
   account: Address;
   /** Any finite number; zero and negative scores get no weight. */
   score: number;
+}
+
+/** Contributions credited per inference at most, unless quantizeWeights is told otherwise. */
+export const DEFAULT_MAX_ENTRIES_PER_INFERENCE = 64;
+
+export interface QuantizeWeightsOptions {
+  /**
+   * Keep only this many contributions per inference, those with the largest positive scores
+   * (default DEFAULT_MAX_ENTRIES_PER_INFERENCE; Infinity: no cap).
+   */
+  maxEntries?: number;
 }
 
 export interface QuantizedWeight {
@@ -36,21 +54,30 @@ function dyadic(x: number): { mantissa: bigint; exponent: number } {
 
 /**
  * The fixed-point weights of one inference's contributions, in contributionId order, for the positive
- * scores only (an empty list when none is positive: the inference's pool rolls over). Equal remainders
- * go to the lower contributionId. Throws ScoreFileError for a score that is not finite or a contribution
- * listed twice.
+ * scores only (an empty list when none is positive: the inference's pool rolls over), and of those the
+ * `maxEntries` largest. Equal remainders go to the lower contributionId. Throws ScoreFileError for a
+ * score that is not finite, a contribution listed twice, or a cap that is not a positive integer.
  */
-export function quantizeWeights(scores: readonly ContributionScore[]): QuantizedWeight[] {
+export function quantizeWeights(scores: readonly ContributionScore[], opts: QuantizeWeightsOptions = {}): QuantizedWeight[] {
+  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES_PER_INFERENCE;
+  if (!(maxEntries === Infinity || (Number.isSafeInteger(maxEntries) && maxEntries >= 1))) throw new ScoreFileError(`maxEntries must be a positive integer or Infinity, got ${maxEntries}`);
   const seen = new Set<bigint>();
-  const positive: { c: ContributionScore; mantissa: bigint; exponent: number }[] = [];
+  let kept: ContributionScore[] = [];
   for (const c of scores) {
     if (!Number.isFinite(c.score)) throw new ScoreFileError(`contribution ${c.contributionId} has score ${c.score}, not a finite number`);
     if (seen.has(c.contributionId)) throw new ScoreFileError(`contribution ${c.contributionId} is scored twice for one inference`);
     seen.add(c.contributionId);
-    if (c.score > 0) positive.push({ c, ...dyadic(c.score) });
+    if (c.score > 0) kept.push(c);
   }
-  if (positive.length === 0) return [];
-  positive.sort((a, b) => (a.c.contributionId < b.c.contributionId ? -1 : 1));
+  if (kept.length === 0) return [];
+  const byId = (a: ContributionScore, b: ContributionScore) => (a.contributionId < b.contributionId ? -1 : 1);
+  if (kept.length > maxEntries) {
+    // Doubles compare exactly, so the cut is the same on every platform.
+    kept.sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : byId(a, b)));
+    kept = kept.slice(0, maxEntries);
+  }
+  kept.sort(byId);
+  const positive = kept.map((c) => ({ c, ...dyadic(c.score) }));
   const minExponent = Math.min(...positive.map((p) => p.exponent));
   const parts = positive.map((p) => ({ key: p.c.contributionId, weight: p.mantissa << BigInt(p.exponent - minExponent) }));
   const weights = largestRemainder(WEIGHT_SCALE, parts, (a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_INFLUENCE_METHOD } from '../../attribution/index.ts';
 import { TENSOR_BACKENDS, type TensorBackend } from '../../serving/index.ts';
-import { EPOCH_RESULT_PREFIX, EPOCH_STAGES, runEpochJob, type AltStage, type EpochJobResult, type EpochStage } from './epochJob.ts';
+import { ALT_STAGES, EPOCH_RESULT_PREFIX, EPOCH_STAGES, runEpochJob, type AltStage, type BatchFacts, type EpochJobResult, type EpochStage } from './epochJob.ts';
 import { prepareEpoch, type EpochInputs, type PreparedEpoch } from './epochPrepare.ts';
 import { describeMachine, machineAtEnd, machineAtStart, positiveInt, positiveNumber, type Machine } from './measure.ts';
 import { BASE_MODEL_DIR, tinySketchShape } from './sketchShapes.ts';
@@ -28,12 +28,18 @@ const GROWS_WITH: Record<EpochStage | AltStage, 'examples' | 'inferences' | 'pai
   'span matching': 'inferences',
   combine: 'pairs',
   'sums per contribution': 'pairs',
-  'sums (indexed)': 'pairs',
-  // Score entries: inferences × contributions with a positive score, and contributions grow with examples.
+  'sums (as first written)': 'pairs',
+  // Score entries: inferences × contributions with a positive score (at most the cap per inference), and
+  // contributions grow with examples.
   'quantize weights': 'pairs',
   flags: 'pairs',
   'payout batch': 'pairs',
-  'allocation + tree only': 'pairs',
+  'store batch files': 'pairs',
+  'verify stored batch': 'pairs',
+  'uncapped: quantize': 'pairs',
+  'uncapped: payout batch': 'pairs',
+  'uncapped: store': 'pairs',
+  'uncapped: verify': 'pairs',
 };
 
 export interface EpochBenchmarkOptions {
@@ -53,7 +59,7 @@ export interface EpochBenchmarkOptions {
 export interface EpochBenchmarkReport {
   machine: Machine;
   method: string;
-  prepared: Omit<PreparedEpoch, 'inputs'> & Pick<EpochInputs, 'contributions' | 'accounts' | 'spanTokens' | 'sketchFileBytes' | 'sketchFileError' | 'storedCheckpoints' | 'checkpoints' | 'chunk' | 'batchSize'> & { k: number };
+  prepared: Omit<PreparedEpoch, 'inputs'> & Pick<EpochInputs, 'contributions' | 'accounts' | 'spanTokens' | 'sketchBytes' | 'sketchParts' | 'checkpoints' | 'chunk' | 'batchSize'> & { k: number };
   job: EpochJobResult;
   /** Stage seconds scaled linearly to FULL_SCALE (only when the run was smaller). */
   extrapolated: Partial<Record<EpochStage | AltStage, number>> | null;
@@ -77,9 +83,8 @@ export async function runEpochBenchmark(o: EpochBenchmarkOptions): Promise<Epoch
       contributions: inputs.contributions,
       accounts: inputs.accounts,
       spanTokens: inputs.spanTokens,
-      sketchFileBytes: inputs.sketchFileBytes,
-      sketchFileError: inputs.sketchFileError,
-      storedCheckpoints: inputs.storedCheckpoints,
+      sketchBytes: inputs.sketchBytes,
+      sketchParts: inputs.sketchParts,
       checkpoints: inputs.checkpoints,
       chunk: inputs.chunk,
       batchSize: inputs.batchSize,
@@ -111,30 +116,36 @@ export function formatEpoch(r: EpochBenchmarkReport): string {
   const { job, prepared: p } = r;
   const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
   const int = (x: number) => x.toLocaleString('en');
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 24 ? 1 : 0)} MiB`;
   const c = job.counts;
   const scale = r.extrapolated ? ` | extrapolated to ${int(FULL_SCALE.inferences)} × ${int(FULL_SCALE.examples)}, s (grows with)` : '';
-  const row = (name: EpochStage | AltStage) => {
+  const row = (name: EpochStage | AltStage, label: string = name, share = true) => {
     const lap = job.stages[name];
     const ext = r.extrapolated ? ` | ${r.extrapolated[name]!.toFixed(1)} (${GROWS_WITH[name]})` : '';
     const note = lap.error ? ` failed: ${lap.error}` : '';
-    return `| ${name} | ${s(lap.wallMs)} | ${s(lap.cpuMs)} | ${((100 * lap.wallMs) / job.total.wallMs).toFixed(1)}%${note}${ext} |`;
+    return `| ${label} | ${s(lap.wallMs)} | ${s(lap.cpuMs)} | ${share ? `${((100 * lap.wallMs) / job.total.wallMs).toFixed(1)}%` : ''}${note}${ext} |`;
   };
   const extTotal = r.extrapolated ? EPOCH_STAGES.reduce((t, st) => t + r.extrapolated![st]!, 0) : 0;
+  const facts = (what: string, b: BatchFacts | null) =>
+    b
+      ? `${what}: ${int(b.scoreEntries)} score entries, score file ${mib(b.scoreFileBytes)} in ${int(b.scoreFileParts)} parts, ${int(b.accountsPaid)} accounts paid, verified from the stored files: ${b.verified ? 'match' : 'NO'}; root ${b.root}`
+      : `${what}: FAILED (see the stages)`;
   const lines = [
     `attribution epoch: ${describeMachine(r.machine)}`,
-    `${int(c.inferences)} inferences (${int(c.queryTokens)} tokens) over ${int(c.examples)} training examples in ${int(p.contributions)} contributions of ${int(p.accounts)} accounts; method ${r.method}, k = ${p.k}; chunks of ${p.chunk}, gradient batches of ${p.batchSize}`,
-    `prepared (not part of the epoch): workload ${p.seconds.workload.toFixed(1)} s; span index over ${int(p.spanTokens)} tokens built in ${p.seconds.spanIndexBuild.toFixed(1)} s, saved in ${p.seconds.spanIndexSave.toFixed(1)} s; sketch file of ${p.checkpoints} checkpoint(s), ${(p.sketchFileBytes / 2 ** 20).toFixed(0)} MiB (synthetic values), ${p.sketchFileError ? `NOT STORABLE (${p.sketchFileError}): the last checkpoint stored alone` : 'stored'} in ${p.seconds.sketchFile.toFixed(1)} s`,
+    `${int(c.inferences)} inferences (${int(c.queryTokens)} tokens) over ${int(c.examples)} training examples in ${int(p.contributions)} contributions of ${int(p.accounts)} accounts; method ${r.method}, k = ${p.k}; chunks of ${p.chunk}, gradient batches of ${p.batchSize}; at most ${c.maxEntriesPerInference} score entries per inference`,
+    `prepared (not part of the epoch): workload ${p.seconds.workload.toFixed(1)} s; span index over ${int(p.spanTokens)} tokens built in ${p.seconds.spanIndexBuild.toFixed(1)} s, saved in ${p.seconds.spanIndexSave.toFixed(1)} s; training sketches of ${p.checkpoints} checkpoint(s), ${mib(p.sketchBytes)} in ${p.sketchParts} parts (synthetic values), stored in ${p.seconds.sketches.toFixed(1)} s; the epoch reads ${c.sketchCheckpointsRead} checkpoint(s)`,
     '',
     `| stage | wall s | CPU s | share of wall${scale} |`,
     `|---|---:|---:|---:|${r.extrapolated ? '---:|' : ''}`,
-    ...EPOCH_STAGES.map(row),
+    ...EPOCH_STAGES.map((st) => row(st)),
     `| **epoch total** | **${s(job.total.wallMs)}** | **${s(job.total.cpuMs)}** | 100%${r.extrapolated ? ` | **${extTotal.toFixed(0)}** (linear extrapolation, not measured)` : ''} |`,
-    `| *alternative: sums (indexed)* | ${s(job.stages['sums (indexed)'].wallMs)} | ${s(job.stages['sums (indexed)'].cpuMs)} | ${(job.stages['sums per contribution'].wallMs / Math.max(job.stages['sums (indexed)'].wallMs, 1e-9)).toFixed(0)}× faster than the job's, same sums: ${job.sumsAgree ? 'yes' : 'NO'}${r.extrapolated ? ` | ${r.extrapolated['sums (indexed)']!.toFixed(1)} |` : ' |'}`,
-    ...(job.stages['payout batch'].error
-      ? [`| *allocation + Merkle tree only (the batch without its score file)* | ${s(job.stages['allocation + tree only'].wallMs)} | ${s(job.stages['allocation + tree only'].cpuMs)} | |${r.extrapolated ? ` ${r.extrapolated['allocation + tree only']!.toFixed(1)} |` : ''}`]
-      : []),
+    `| *beside the epoch:* | | | |${r.extrapolated ? ' |' : ''}`,
+    row('sums (as first written)', `*sums as first written (same sums: ${job.sumsAgree ? 'yes' : 'NO'})*`, false),
+    ...ALT_STAGES.filter((st) => st !== 'sums (as first written)').map((st) => row(st, `*${st}*`, false)),
     '',
-    `spans kept ${int(c.keptSpans)}, span credits to owned rows ${int(c.spanCredits)}; (inference, contribution) sums ${int(c.attributedContributions)}; score entries ${int(c.scoreEntries)}; accounts paid ${int(c.accountsPaid)}; flagged contributions ${c.flags}; root ${c.root ?? '–'}`,
+    `spans kept ${int(c.keptSpans)}, span credits to owned rows ${int(c.spanCredits)}; (inference, contribution) sums ${int(c.attributedContributions)}; flagged contributions ${c.flags}`,
+    facts('batch', job.batch),
+    facts('uncapped batch', job.uncapped),
     `peak RSS of the job ${int(Math.round(job.maxRssMiB))} MiB; tensors left ${job.tensorsLeft}`,
   ];
   return lines.join('\n');
@@ -163,7 +174,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   --inferences N     inferences, overriding --scale
   --examples N       training examples, overriding --scale
   --quick            --scale 0.02 (200 inferences over 2,000 examples; about 30 s)
-  --checkpoints N    checkpoints in the training run's sketch file (default 4, the trainer's default)
+  --checkpoints N    checkpoints of the training run's sketches (default 4, the trainer's default)
   --chunk N          inferences per attribute() call (default 64, attributeEpoch's)
   --batch-size N     inferences per gradient pass (default 16, sketchExamples')
   --backend B        tfjs backend: ${TENSOR_BACKENDS.join(', ')} (default wasm)

@@ -3,12 +3,14 @@
 // - the workload (inferences and the training rows' owners: the job reads those from ClickHouse);
 // - the span index of the datanet version (built once when a version is published, saved, and loaded by
 //   each epoch);
-// - the training run's sketch file in a content store, as ensureTrainingSketches keeps it: every
-//   checkpoint's sketches of every training example. Their values are synthetic (seeded): computing them
-//   is training-time work, and the scores' cost does not depend on the values.
+// - the training run's sketches in a content store, as ensureTrainingSketches keeps them (the platform's
+//   createTrainingSketchWriter: one checkpoint at a time, in parts of at most 512 MiB, and a manifest):
+//   every checkpoint's sketches of every training example. Their values are synthetic (seeded): computing
+//   them is training-time work, and the scores' cost does not depend on the values.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSpanCorpus, encodeSketchFile, saveSpanIndex, type SketchSpec } from '../../attribution/index.ts';
+import type { Hex } from 'viem';
+import { buildSpanCorpus, createTrainingSketchWriter, saveSpanIndex, type SketchSpec } from '../../attribution/index.ts';
 import { openFsContentStore } from '../../schema/index.ts';
 import { readTokenizer } from '../../serving/index.ts';
 import { makeEpochWorkload } from './epochWorkload.ts';
@@ -20,17 +22,17 @@ export interface EpochInputs {
   backend: string;
   inferences: number;
   examples: number;
-  /** Checkpoints in the sketch file (the trainer keeps 4 by default). */
+  /** Checkpoints sketched (the trainer keeps 4 by default). */
   checkpoints: number;
   spec: SketchSpec;
   /** Seed of checkpoint c's synthetic sketches: sketchSeed + c. */
   sketchSeed: number;
-  sketchHash: string;
-  /** Bytes of the whole sketch file (every checkpoint). */
-  sketchFileBytes: number;
-  /** Why the whole file could not be stored, if it could not; then only the last checkpoint was (storedCheckpoints = 1). */
-  sketchFileError?: string | undefined;
-  storedCheckpoints: number;
+  /** The training run whose sketches are stored (a made-up manifest hash). */
+  runManifestHash: Hex;
+  /** SHA-256 of the sketch manifest, the part files it names, and their bytes in all (every checkpoint). */
+  sketchSha256: string;
+  sketchParts: number;
+  sketchBytes: number;
   contentRoot: string;
   spanIndexFile: string;
   workloadFile: string;
@@ -45,7 +47,7 @@ export interface EpochInputs {
 export interface PreparedEpoch {
   inputs: EpochInputs;
   /** Seconds of each preparation step. */
-  seconds: { workload: number; spanIndexBuild: number; spanIndexSave: number; sketchFile: number };
+  seconds: { workload: number; spanIndexBuild: number; spanIndexSave: number; sketches: number };
 }
 
 export interface PrepareEpochOptions {
@@ -81,35 +83,22 @@ export async function prepareEpoch(o: PrepareEpochOptions): Promise<PreparedEpoc
   await saveSpanIndex(spanIndexFile, corpus, { bench: 'epoch', seed: o.seed });
   const spanIndexSave = lap().wallMs / 1000;
 
-  log(`sketch file: ${o.checkpoints} checkpoint(s) × ${o.examples} examples × ${o.spec.dims} dims`);
+  log(`training sketches: ${o.checkpoints} checkpoint(s) × ${o.examples} examples × ${o.spec.dims} dims`);
   lap = stopwatch();
   const contentRoot = path.join(o.dir, 'content');
   const content = await openFsContentStore({ root: contentRoot });
   const sketchSeed = o.seed * 1000;
-  const checkpoints = Array.from({ length: o.checkpoints }, (_, c) => ({
-    step: (c + 1) * 100,
-    learningRate: 1e-3,
-    adapterHash: `0x${(c + 1).toString(16).padStart(64, '0')}` as const,
-    values: seededValues(o.examples * o.spec.dims, sketchSeed + c),
-  }));
-  const encode = (list: typeof checkpoints) =>
-    encodeSketchFile({ manifestHash: `0x${'5e'.repeat(32)}`, spec: o.spec, checkpoints: list, examples: w.rows.map((r) => ({ contributionId: r.contributionId, rowIndex: r.rowIndex })) });
-  const full = encode(checkpoints);
-  const sketchFileBytes = full.length;
-  let sketchHash: string;
-  let sketchFileError: string | undefined;
-  let storedCheckpoints = o.checkpoints;
-  try {
-    sketchHash = (await content.put(full)).hash;
-  } catch (e) {
-    // What the trainer's ensureTrainingSketches would meet too. Store the last checkpoint alone (what the
-    // default method reads), so the job can still time reading and decoding a sketch file.
-    sketchFileError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    log(`  the sketch file (${sketchFileBytes} bytes) could not be stored: ${sketchFileError}; storing the last checkpoint alone`);
-    storedCheckpoints = 1;
-    sketchHash = (await content.put(encode(checkpoints.slice(-1)))).hash;
-  }
-  const sketchFile = lap().wallMs / 1000;
+  const runManifestHash = `0x${'5e'.repeat(32)}` as Hex;
+  const writer = createTrainingSketchWriter(content, {
+    manifestHash: runManifestHash,
+    spec: o.spec,
+    checkpoints: Array.from({ length: o.checkpoints }, (_, c) => ({ step: (c + 1) * 100, learningRate: 1e-3, adapterHash: `0x${(c + 1).toString(16).padStart(64, '0')}` as Hex })),
+    examples: w.rows.map((r) => ({ contributionId: r.contributionId, rowIndex: r.rowIndex })),
+  });
+  // One checkpoint in memory at a time, as ensureTrainingSketches writes them.
+  for (let c = 0; c < o.checkpoints; c++) await writer.putCheckpoint(c, seededValues(o.examples * o.spec.dims, sketchSeed + c));
+  const stored = await writer.finish();
+  const sketches = lap().wallMs / 1000;
 
   const inputs: EpochInputs = {
     dir: o.dir,
@@ -120,10 +109,10 @@ export async function prepareEpoch(o: PrepareEpochOptions): Promise<PreparedEpoc
     checkpoints: o.checkpoints,
     spec: o.spec,
     sketchSeed,
-    sketchHash,
-    sketchFileBytes,
-    sketchFileError,
-    storedCheckpoints,
+    runManifestHash,
+    sketchSha256: stored.sha256,
+    sketchParts: stored.parts,
+    sketchBytes: stored.bytes,
     contentRoot,
     spanIndexFile,
     workloadFile,
@@ -134,5 +123,5 @@ export async function prepareEpoch(o: PrepareEpochOptions): Promise<PreparedEpoc
     spanTokens: w.tokens,
   };
   writeFileSync(path.join(o.dir, 'inputs.json'), JSON.stringify(inputs));
-  return { inputs, seconds: { workload, spanIndexBuild, spanIndexSave, sketchFile } };
+  return { inputs, seconds: { workload, spanIndexBuild, spanIndexSave, sketches } };
 }

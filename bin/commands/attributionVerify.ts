@@ -27,6 +27,7 @@ import {
   type ComputedPayoutBatch,
   type InferencePool,
   type PayoutLeaf,
+  type ScoreFileParts,
   type StoredPayoutBatch,
 } from '../../attribution/index.ts';
 import { loadConfig, type Config } from '../config.ts';
@@ -135,12 +136,22 @@ export async function verifyStoredBatch(c: Config, log: Logger, session: ChainSe
   const fromEpoch = previousEpoch + 1n;
   const pools = await readPools(c, log, session, fromEpoch, epoch);
 
+  // The score file is read in parts (it can be larger than one string), checked against its SHA-256; its
+  // keccak256 is what the rebuild below computes and compares with the batch's.
+  let scoreFile: ScoreFileParts;
+  try {
+    scoreFile = await files.readScoreFile({ checkHash: false });
+  } catch (e) {
+    if (e instanceof ContentStoreError) throw new TributaryError(`cannot read the score file of the payout batch of epoch ${epoch} in ${contentRoot}: ${e.message}`, { cause: e });
+    throw e;
+  }
+
   const outcome = { epoch, root: batchRoot, status: isPosted ? 'posted' : 'proposed', nonce: isPosted ? posted.nonce : undefined, fromEpoch, previousEpoch, pools } as const;
   try {
     const result = isPosted
-      ? await verifyPostedBatch(session, { epoch, scores: files.scoreFile, pools: pools.pools, previous })
+      ? await verifyPostedBatch(session, { epoch, scores: scoreFile, pools: pools.pools, previous })
       : verifyPayoutBatch({
-          scores: files.scoreFile,
+          scores: scoreFile,
           pools: pools.pools,
           previous,
           fromEpoch,

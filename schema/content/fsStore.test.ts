@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ContentCorruptError, ContentNotFoundError, ContentStoreError, InvalidContentKeyError } from './errors.ts';
 import { openFsContentStore } from './fsStore.ts';
+import { contentKey } from './store.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 // Known answers: SHA-256 of "abc" and of nothing (FIPS 180-2 test vectors).
@@ -157,6 +158,91 @@ describe('openFsContentStore()', () => {
     writeFileSync(join(dir, 'tmp', 'a.tmp'), 'x');
     expect(await store.removeStaleTemp(60_000)).toBe(0);
     expect(await store.removeStaleTemp(0)).toBe(1);
+    expect(filesUnder(dir)).toEqual([]);
+  });
+});
+
+describe('putStream() and getStream()', () => {
+  /** Seeded bytes, different for each seed. */
+  const seededBytes = (length: number, seed: number) => {
+    let x = seed;
+    return Uint8Array.from({ length }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) & 0xff);
+  };
+  const collect = async (it: AsyncIterable<Uint8Array>) => {
+    const parts: Uint8Array[] = [];
+    for await (const p of it) parts.push(p);
+    return parts;
+  };
+  const concat = (parts: readonly Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+
+  it('stores pieces as put() stores their concatenation: same hash, same file, idempotent either way', async () => {
+    const store = await openFsContentStore({ root: dir });
+    const whole = seededBytes(300_001, 7);
+    const pieces = [whole.subarray(0, 1), whole.subarray(1, 1), whole.subarray(1, 65_537), whole.subarray(65_537)];
+    async function* slowly() {
+      for (const p of pieces) {
+        await new Promise((r) => setTimeout(r, 1));
+        yield p;
+      }
+    }
+    const streamed = await store.putStream(slowly());
+    expect(streamed).toEqual({ hash: contentKey(whole), size: whole.length, path: store.pathOf(contentKey(whole)), created: true });
+    expect(statSync(streamed.path).mode & 0o777).toBe(0o444);
+    expect(await store.put(whole)).toEqual({ ...streamed, created: false });
+    expect(await store.putStream(pieces)).toEqual({ ...streamed, created: false });
+    expect(await store.get(streamed.hash)).toEqual(whole);
+    expect((await store.putStream([])).hash).toBe(EMPTY);
+    expect(filesUnder(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('reads content back in pieces of at most chunkBytes that add up to the stored bytes', async () => {
+    const store = await openFsContentStore({ root: dir });
+    const whole = seededBytes(100_000, 3);
+    const { hash } = await store.put(whole);
+    const parts = await collect(store.getStream(hash, { chunkBytes: 4096 }));
+    expect(parts.map((p) => p.length)).toEqual([...Array.from({ length: 24 }, () => 4096), 100_000 - 24 * 4096]);
+    expect(concat(parts)).toEqual(whole);
+    expect(concat(await collect(store.getStream(hash)))).toEqual(whole); // default: one piece of up to 1 MiB
+    expect(await collect(store.getStream(EMPTY)).catch((e: unknown) => e)).toBeInstanceOf(ContentNotFoundError);
+    expect(await collect(store.getStream('../x')).catch((e: unknown) => e)).toBeInstanceOf(InvalidContentKeyError);
+  });
+
+  it('getStream() throws ContentCorruptError after the last piece when the file no longer matches its hash', async () => {
+    const store = await openFsContentStore({ root: dir });
+    const { hash, path } = await store.put(utf8('abc'));
+    chmodSync(path, 0o644);
+    writeFileSync(path, 'abd');
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const p of store.getStream(hash)) seen.push(Buffer.from(p).toString());
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['abd']);
+    expect(err).toBeInstanceOf(ContentCorruptError);
+  });
+
+  it('passes an error of the pieces through unchanged and stores nothing', async () => {
+    const store = await openFsContentStore({ root: dir });
+    function* failing() {
+      yield utf8('abc');
+      throw new RangeError('the producer failed');
+    }
+    const err = await store.putStream(failing()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect((err as Error).message).toBe('the producer failed');
+    expect(filesUnder(dir)).toEqual([]);
+  });
+
+  it('leaves nothing behind when it fails before the rename, and says whether a retry can help', async () => {
+    const store = await openFsContentStore({
+      root: dir,
+      beforeRename: () => {
+        throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      },
+    });
+    const err = await store.putStream([utf8('ab'), utf8('c')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentStoreError);
+    expect((err as ContentStoreError).retryable).toBe(true);
+    expect((err as Error).message).toBe(`could not write ${join(dir, 'objects', 'ba', '78', ABC)}: disk full`);
     expect(filesUnder(dir)).toEqual([]);
   });
 });

@@ -4,14 +4,16 @@
 //   tmp/                           files being written; never read as content
 // A put writes a temp file, fsyncs it, renames it to its final name and fsyncs the folder, so a crash at
 // any point leaves either the whole file under its final name or nothing there (a stray temp file at
-// most, removed when a store is next opened). Refs are created with link(2), which fails if the name
+// most, removed when a store is next opened). putStream does the same with content that comes in pieces,
+// hashing each piece on its way to the temp file; getStream reads a file back in pieces and checks its
+// hash after the last one. Refs are created with link(2), which fails if the name
 // exists: the first binding wins atomically, even between processes.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ContentCorruptError, ContentNotFoundError, ContentStoreError } from './errors.ts';
-import { checkContentKey, checkRefName, contentKey, type ContentStore, type PutResult, type VerifyResult } from './store.ts';
+import { checkContentKey, checkRefName, contentKey, type ContentChunks, type ContentStore, type GetStreamOptions, type PutResult, type VerifyResult } from './store.ts';
 
 export interface FsContentStoreOptions {
   /** The store's folder, created if missing: the data dir's `content/`. */
@@ -31,6 +33,7 @@ export interface FsContentStore extends ContentStore {
 }
 
 const DEFAULT_STALE_TEMP_MS = 60 * 60 * 1000;
+const DEFAULT_CHUNK_BYTES = 2 ** 20;
 
 /** Opens (creating if needed) a content store under `root`, clearing temp files left by a crash. */
 export async function openFsContentStore(options: FsContentStoreOptions): Promise<FsContentStore> {
@@ -109,6 +112,63 @@ export async function openFsContentStore(options: FsContentStoreOptions): Promis
     return { hash, size, path, created: true };
   }
 
+  async function putStream(chunks: ContentChunks): Promise<PutResult> {
+    const temp = join(tmpDir, `${randomUUID()}.tmp`);
+    try {
+      const fh = await io(`create ${temp}`, () => open(temp, 'wx', 0o444));
+      const h = createHash('sha256');
+      let size = 0;
+      try {
+        // Errors of `chunks` itself pass through as they are; only the file operations are store errors.
+        for await (const chunk of chunks) {
+          h.update(chunk);
+          for (let done = 0; done < chunk.byteLength; ) {
+            const { bytesWritten } = await io(`write ${temp}`, () => fh.write(chunk, done, chunk.byteLength - done, size + done));
+            done += bytesWritten;
+          }
+          size += chunk.byteLength;
+        }
+        await io(`write ${temp}`, () => fh.sync());
+      } finally {
+        await fh.close();
+      }
+      const hash = h.digest('hex');
+      const path = pathOf(hash);
+      if ((await verify(hash)).status === 'ok') return { hash, size, path, created: false };
+      await io(`write ${path}`, async () => {
+        await options.beforeRename?.(temp);
+        const created = await mkdir(dirname(path), { recursive: true });
+        await rename(temp, path);
+        await syncDirs(dirname(path), created);
+      });
+      return { hash, size, path, created: true };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async function* getStream(hash: string, opts: GetStreamOptions = {}): AsyncGenerator<Uint8Array> {
+    const path = pathOf(checkContentKey(hash));
+    const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) throw new ContentStoreError(`chunkBytes must be a positive integer, got ${chunkBytes}`);
+    const fh = await io(`read ${path}`, () => open(path, 'r'), hash);
+    const h = createHash('sha256');
+    try {
+      for (;;) {
+        const buf = new Uint8Array(chunkBytes); // a fresh buffer per piece: the caller may keep every piece
+        const { bytesRead } = await io(`read ${path}`, () => fh.read(buf, 0, chunkBytes, null));
+        if (bytesRead === 0) break;
+        const piece = bytesRead === chunkBytes ? buf : buf.slice(0, bytesRead);
+        h.update(piece);
+        yield piece;
+      }
+    } finally {
+      await fh.close();
+    }
+    const actual = h.digest('hex');
+    if (actual !== hash) throw new ContentCorruptError(hash, actual, path);
+  }
+
   async function bindRef(ref: string, hash: string): Promise<string> {
     const path = join(root, 'refs', checkRefName(ref));
     checkContentKey(hash);
@@ -184,7 +244,9 @@ export async function openFsContentStore(options: FsContentStoreOptions): Promis
     root,
     pathOf,
     put,
+    putStream,
     get: async (hash) => readVerified(checkContentKey(hash)),
+    getStream,
     has: async (hash) => has(checkContentKey(hash)),
     verify: async (hash) => verify(checkContentKey(hash)),
     bindRef,

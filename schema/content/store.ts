@@ -22,11 +22,33 @@ export type VerifyResult =
   | { status: 'missing' }
   | { status: 'corrupt'; actualHash: string; path: string };
 
+/** Content given in pieces, in order, of any sizes: an array, a generator, or a Node Readable. */
+export type ContentChunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface GetStreamOptions {
+  /** The largest piece yielded, in bytes (default 1 MiB). */
+  chunkBytes?: number;
+}
+
 export interface ContentStore {
   /** Stores `bytes` under their hash; storing the same bytes again changes nothing. */
   put(bytes: Uint8Array): Promise<PutResult>;
+  /**
+   * Stores the concatenation of `chunks` as `put` stores bytes (atomically, under their hash, idempotent),
+   * without ever holding it whole: each piece is hashed and written as it comes. For content too large
+   * for one buffer or string (a score file of millions of lines). An error thrown by `chunks` itself is
+   * passed on unchanged, and nothing is stored.
+   */
+  putStream(chunks: ContentChunks): Promise<PutResult>;
   /** The bytes stored under `hash`, checked against it. Throws ContentNotFoundError or ContentCorruptError. */
   get(hash: string): Promise<Uint8Array>;
+  /**
+   * The bytes stored under `hash` in pieces, for content too large to read at once. They are hashed as
+   * they are read and the check comes last: after the final piece the iteration throws
+   * ContentCorruptError if they do not hash to `hash`, so act on the pieces only once it has ended.
+   * ContentNotFoundError (or InvalidContentKeyError) comes from the first step of the iteration.
+   */
+  getStream(hash: string, opts?: GetStreamOptions): AsyncIterable<Uint8Array>;
   has(hash: string): Promise<boolean>;
   /** Re-hashes the stored bytes. */
   verify(hash: string): Promise<VerifyResult>;
@@ -45,9 +67,14 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 // Segments of letters, digits, _ and -, joined by "/": no ".", so no way out of the refs folder.
 const REF = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 
+// One update takes at most 2 GiB ("data is too long"), so larger contents are hashed a slice at a time.
+const HASH_SLICE_BYTES = 2 ** 30;
+
 /** SHA-256 of `bytes` as 64 lowercase hex digits: the name content is stored under. */
 export function contentKey(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  const h = createHash('sha256');
+  for (let at = 0; at < bytes.byteLength; at += HASH_SLICE_BYTES) h.update(bytes.subarray(at, at + HASH_SLICE_BYTES));
+  return h.digest('hex');
 }
 
 /** Throws InvalidContentKeyError unless `hash` is 64 lowercase hex digits. */
