@@ -11,9 +11,9 @@ import type { Address, Hex } from 'viem';
 import { openDatanetVersion, type DatanetVersion } from '../../schema/index.ts';
 import { disposeLora, disposeModel, loadModel, readTokenizer, tokensToExample, type LoraAdapter, type Tokenizer } from '../../serving/index.ts';
 import { createProjection } from '../influence/projection.ts';
-import { createScorer, type CheckpointTrainSketches, type InfluenceMethod } from '../influence/scorers.ts';
+import { createScorerAsync, type CheckpointTrainSketches, type InfluenceMethod } from '../influence/scorers.ts';
 import { combineSignals, DEFAULT_INFLUENCE_METHOD, DEFAULT_SPAN_WEIGHT } from '../influence/combine.ts';
-import { sketchExamples } from '../influence/sketch.ts';
+import { sketchExamplesAsync } from '../influence/sketch.ts';
 import { versionSpanIndex } from '../spans/versionSpanIndex.ts';
 import type { SpanIndex } from '../spans/spanIndex.ts';
 import { EVAL_SPAN_OPTIONS } from '../eval/runEval.ts';
@@ -94,7 +94,7 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
   const read = checkpointsToRead(method, sketches.file.checkpoints.length);
   const checkpoints: (CheckpointTrainSketches & { adapterHash: Hex })[] = [];
   for (const c of read) checkpoints.push({ ...sketches.file.checkpoints[c]!, values: await sketches.readCheckpoint(c) });
-  const scorer = createScorer({ method, spec: sketches.file.spec, n, checkpoints });
+  const scorer = await createScorerAsync({ method, spec: sketches.file.spec, n, checkpoints });
   checkpoints.length = 0; // the scorer holds them on the backend now
   const model = loadModel(ctx.baseModelDir);
   const projection = createProjection(sketches.file.spec);
@@ -121,10 +121,12 @@ export async function openModelAttribution(ctx: ModelAttributionContext, manifes
       const m = queries.length;
       if (m === 0) return [];
       const examples = queries.map((q) => queryExample(q, tokenizer, maxTokens));
-      const sketched = scorer.checkpointsUsed.map(
-        (c) => sketchExamples({ model, adapter: adapters.get(c)!, projection, examples, padId: tokenizer.eosToken, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) }).values,
-      );
-      const influence = scorer.score(sketched, m);
+      // Read back asynchronously throughout, so the job runs on webgpu too.
+      const sketched: Float32Array[] = [];
+      for (const c of scorer.checkpointsUsed) {
+        sketched.push((await sketchExamplesAsync({ model, adapter: adapters.get(c)!, projection, examples, padId: tokenizer.eosToken, ...(opts.batchSize ? { batchSize: opts.batchSize } : {}) })).values);
+      }
+      const influence = await scorer.scoreAsync(sketched, m);
       const spanScores = new Float32Array(m * n);
       const spans: AttributedSpan[][] = queries.map(() => []);
       for (let q = 0; q < m; q++) {

@@ -35,7 +35,7 @@ import {
   type Tokenizer,
 } from '../../serving/index.ts';
 import { createProjection, sketchSpec, type SketchSpec } from '../influence/projection.ts';
-import { sketchExamples } from '../influence/sketch.ts';
+import { sketchExamplesAsync } from '../influence/sketch.ts';
 import { createTrainingSketchWriter, loadTrainingSketches, type StoredTrainingSketches, type TrainingSketchInfo, type TrainingSketchWriterOptions } from './trainingSketchFiles.ts';
 
 export { trainingSketchRef, trainingSketchPartsRef } from './trainingSketchFiles.ts';
@@ -198,7 +198,7 @@ async function sketchCheckpoints(
       }
       const projection = createProjection(spec);
       try {
-        const s = sketchExamples({
+        const s = await sketchExamplesAsync({
           model,
           adapter,
           projection,

@@ -97,8 +97,10 @@ export async function runEpochBenchmark(o: EpochBenchmarkOptions): Promise<Epoch
 }
 
 async function runChild(inputsFile: string, log: (line: string) => void): Promise<EpochJobResult> {
-  const script = fileURLToPath(new URL('./epochJob.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, inputsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The job beside this file: epochJob.ts under tsx, or epochJob.mjs where both were bundled (a GPU host without the repo's node_modules).
+  const ext = path.extname(fileURLToPath(import.meta.url));
+  const script = fileURLToPath(new URL(`./epochJob${ext}`, import.meta.url));
+  const child = spawn(process.execPath, [...(ext === '.ts' ? ['--import', 'tsx'] : []), script, inputsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

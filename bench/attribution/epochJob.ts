@@ -4,8 +4,8 @@
 // prepareEpoch wrote), so that its peak memory is the epoch's.
 //
 // What runs is the platform's code: the training run's sketches read from the content store
-// (loadTrainingSketches, only the checkpoint the default method scores with), createScorer with the default
-// method, sketchExamples on the base model for each chunk of inferences, the scorer, findSpans on the loaded
+// (loadTrainingSketches, only the checkpoint the default method scores with), createScorerAsync with the default
+// method, sketchExamplesAsync on the base model for each chunk of inferences, the scorer, findSpans on the loaded
 // span index, combineSignals, the per-contribution sums (createIndexedSums), quantizeWeights (with its
 // default cap per inference), flagNegativeContributions, buildPayoutBatch, and storePayoutBatchFiles into
 // the content store. Two pieces are copies, because attribute() itself needs ClickHouse: turning an
@@ -22,7 +22,7 @@ import {
   checkpointsToRead,
   combineSignals,
   createProjection,
-  createScorer,
+  createScorerAsync,
   DEFAULT_INFLUENCE_METHOD,
   DEFAULT_MAX_ENTRIES_PER_INFERENCE,
   DEFAULT_SPAN_WEIGHT,
@@ -32,7 +32,7 @@ import {
   loadTrainingSketches,
   openSpanIndex,
   quantizeWeights,
-  sketchExamples,
+  sketchExamplesAsync,
   storePayoutBatchFiles,
   verifyPayoutBatch,
   type AttributedSpan,
@@ -154,7 +154,7 @@ export async function runEpochJob(inputs: EpochInputs, log: (line: string) => vo
     return { checkpoints, read };
   });
   log('scorer setup');
-  const scorer = await timed(stages['scorer setup'], () => createScorer({ method: DEFAULT_INFLUENCE_METHOD, spec: inputs.spec, n, checkpoints }));
+  const scorer = await timed(stages['scorer setup'], () => createScorerAsync({ method: DEFAULT_INFLUENCE_METHOD, spec: inputs.spec, n, checkpoints }));
   checkpoints.length = 0;
   log('span index load');
   const index = await timed(stages['span index load'], async () => {
@@ -175,9 +175,11 @@ export async function runEpochJob(inputs: EpochInputs, log: (line: string) => vo
     const part = queries.slice(start, start + inputs.chunk);
     const m = part.length;
     const examples = await timed(stages['query sketching'], () => part.map((q) => queryExample(q, tokenizer, maxTokens)));
-    const sketched = await timed(stages['query sketching'], () =>
-      scorer.checkpointsUsed.map(() => sketchExamples({ model, adapter, projection, examples, padId: tokenizer.eosToken, batchSize: inputs.batchSize }).values),
-    );
+    const sketched = await timed(stages['query sketching'], async () => {
+      const out: Float32Array[] = [];
+      for (const _ of scorer.checkpointsUsed) out.push((await sketchExamplesAsync({ model, adapter, projection, examples, padId: tokenizer.eosToken, batchSize: inputs.batchSize })).values);
+      return out;
+    });
     for (const e of examples) queryTokens += e.tokens.length;
     const influence = await timed(stages.scoring, () => scorer.scoreAsync(sketched, m));
     const spanScores = new Float32Array(m * n);
