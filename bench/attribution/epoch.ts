@@ -51,6 +51,8 @@ export interface EpochBenchmarkOptions {
   chunk: number;
   batchSize: number;
   seed: number;
+  /** Also time what runs beside the epoch (default true). */
+  beside?: boolean;
   /** Run the job in this process instead of a child (tests): its peak memory then includes the preparation. */
   inProcess?: boolean;
   log?: (line: string) => void;
@@ -59,7 +61,7 @@ export interface EpochBenchmarkOptions {
 export interface EpochBenchmarkReport {
   machine: Machine;
   method: string;
-  prepared: Omit<PreparedEpoch, 'inputs'> & Pick<EpochInputs, 'contributions' | 'accounts' | 'spanTokens' | 'sketchBytes' | 'sketchParts' | 'checkpoints' | 'chunk' | 'batchSize'> & { k: number };
+  prepared: Omit<PreparedEpoch, 'inputs'> & Pick<EpochInputs, 'contributions' | 'accounts' | 'spanTokens' | 'sketchBytes' | 'sketchParts' | 'checkpoints' | 'chunk' | 'batchSize' | 'beside'> & { k: number };
   job: EpochJobResult;
   /** Stage seconds scaled linearly to FULL_SCALE (only when the run was smaller). */
   extrapolated: Partial<Record<EpochStage | AltStage, number>> | null;
@@ -88,6 +90,7 @@ export async function runEpochBenchmark(o: EpochBenchmarkOptions): Promise<Epoch
       checkpoints: inputs.checkpoints,
       chunk: inputs.chunk,
       batchSize: inputs.batchSize,
+      beside: inputs.beside ?? true,
     },
     job,
     extrapolated: small
@@ -131,7 +134,7 @@ export function formatEpoch(r: EpochBenchmarkReport): string {
   const facts = (what: string, b: BatchFacts | null) =>
     b
       ? `${what}: ${int(b.scoreEntries)} score entries, score file ${mib(b.scoreFileBytes)} in ${int(b.scoreFileParts)} parts, ${int(b.accountsPaid)} accounts paid, verified from the stored files: ${b.verified ? 'match' : 'NO'}; root ${b.root}`
-      : `${what}: FAILED (see the stages)`;
+      : `${what}: ${what === 'uncapped batch' && r.prepared.beside === false ? 'not run (--no-beside)' : 'FAILED (see the stages)'}`;
   const lines = [
     `attribution epoch: ${describeMachine(r.machine)}`,
     `${int(c.inferences)} inferences (${int(c.queryTokens)} tokens) over ${int(c.examples)} training examples in ${int(p.contributions)} contributions of ${int(p.accounts)} accounts; method ${r.method}, k = ${p.k}; chunks of ${p.chunk}, gradient batches of ${p.batchSize}; at most ${c.maxEntriesPerInference} score entries per inference`,
@@ -141,9 +144,13 @@ export function formatEpoch(r: EpochBenchmarkReport): string {
     `|---|---:|---:|---:|${r.extrapolated ? '---:|' : ''}`,
     ...EPOCH_STAGES.map((st) => row(st)),
     `| **epoch total** | **${s(job.total.wallMs)}** | **${s(job.total.cpuMs)}** | 100%${r.extrapolated ? ` | **${extTotal.toFixed(0)}** (linear extrapolation, not measured)` : ''} |`,
-    `| *beside the epoch:* | | | |${r.extrapolated ? ' |' : ''}`,
-    row('sums (as first written)', `*sums as first written (same sums: ${job.sumsAgree ? 'yes' : 'NO'})*`, false),
-    ...ALT_STAGES.filter((st) => st !== 'sums (as first written)').map((st) => row(st, `*${st}*`, false)),
+    ...(p.beside === false
+      ? []
+      : [
+          `| *beside the epoch:* | | | |${r.extrapolated ? ' |' : ''}`,
+          row('sums (as first written)', `*sums as first written (same sums: ${job.sumsAgree ? 'yes' : 'NO'})*`, false),
+          ...ALT_STAGES.filter((st) => st !== 'sums (as first written)').map((st) => row(st, `*${st}*`, false)),
+        ]),
     '',
     `spans kept ${int(c.keptSpans)}, span credits to owned rows ${int(c.spanCredits)}; (inference, contribution) sums ${int(c.attributedContributions)}; flagged contributions ${c.flags}`,
     facts('batch', job.batch),
@@ -167,6 +174,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      'no-beside': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -183,6 +191,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   --seed N           workload seed (default 1)
   --json             print the results as JSON
   --keep             keep the temp folder (inputs, span index, content store)
+  --no-beside        skip what is timed beside the epoch (the sums as first written, the uncapped batch)
 `);
     process.exit(0);
   }
@@ -203,6 +212,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       chunk: positiveInt('chunk', values.chunk, 64),
       batchSize: positiveInt('batch-size', values['batch-size'], 16),
       seed: positiveInt('seed', values.seed, 1),
+      beside: !values['no-beside'],
       log: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n` : `${formatEpoch(report)}\n`);

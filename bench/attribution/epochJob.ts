@@ -203,8 +203,10 @@ export async function runEpochJob(inputs: EpochInputs, log: (line: string) => vo
     });
     const combined = await timed(stages.combine, () => combineSignals(influence, spanScores, m, n, DEFAULT_SPAN_WEIGHT));
     const contributions = await timed(stages['sums per contribution'], () => part.map((_, q) => indexedSums(q, influence, spanScores, combined)));
-    const asWritten = await timed(stages['sums (as first written)'], () => part.map((_, q) => sumsAsWritten(q, n, owners, influence, spanScores, combined)));
-    sumsAgree &&= contributions.every((list, q) => sameSums(list, asWritten[q]!));
+    if (inputs.beside !== false) {
+      const asWritten = await timed(stages['sums (as first written)'], () => part.map((_, q) => sumsAsWritten(q, n, owners, influence, spanScores, combined)));
+      sumsAgree &&= contributions.every((list, q) => sameSums(list, asWritten[q]!));
+    }
     part.forEach((query, q) => attributed.push({ requestId: query.requestId, contributions: contributions[q]!, spans: spans[q]! }));
     if ((start / inputs.chunk) % 10 === 0) log(`  ${Math.min(queries.length, start + m)} of ${queries.length} inferences`);
   }
@@ -229,10 +231,13 @@ export async function runEpochJob(inputs: EpochInputs, log: (line: string) => vo
   const batch = await batchArm(content, entries, pools, { build: stages['payout batch'], store: stages['store batch files'], verify: stages['verify stored batch'] }, log);
 
   // ---- The same epoch without the cap: every contribution with a positive score gets a line.
-  log('the same batch without the cap per inference');
-  let uncappedEntries: ScoreEntry[] | undefined = await timed(stages['uncapped: quantize'], () => quantize(Infinity));
-  const uncapped = await batchArm(content, uncappedEntries, pools, { build: stages['uncapped: payout batch'], store: stages['uncapped: store'], verify: stages['uncapped: verify'] }, log);
-  uncappedEntries = undefined;
+  let uncapped: BatchFacts | null = null;
+  if (inputs.beside !== false) {
+    log('the same batch without the cap per inference');
+    let uncappedEntries: ScoreEntry[] | undefined = await timed(stages['uncapped: quantize'], () => quantize(Infinity));
+    uncapped = await batchArm(content, uncappedEntries, pools, { build: stages['uncapped: payout batch'], store: stages['uncapped: store'], verify: stages['uncapped: verify'] }, log);
+    uncappedEntries = undefined;
+  }
 
   const total = EPOCH_STAGES.reduce((t, s) => ({ wallMs: t.wallMs + stages[s].wallMs, cpuMs: t.cpuMs + stages[s].cpuMs }), lap0());
   return {
@@ -317,7 +322,8 @@ async function batchArm(
 export const EPOCH_RESULT_PREFIX = 'EPOCH_RESULT ';
 
 // As a child process: `node --import tsx epochJob.ts <dir>/inputs.json` prints one result line.
-if (import.meta.url === `file://${process.argv[1]}`) {
+// The file name is checked too: bundled with epoch.ts (see its runChild), import.meta.url is the bundle's.
+if (import.meta.url === `file://${process.argv[1]}` && /epochJob\.[cm]?[jt]s$/.test(process.argv[1]!)) {
   const inputs = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as EpochInputs;
   try {
     const result = await runEpochJob(inputs, (line) => process.stderr.write(`${line}\n`));

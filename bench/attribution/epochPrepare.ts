@@ -39,6 +39,8 @@ export interface EpochInputs {
   /** Inferences per attribute() call (attributeEpoch's chunk) and per gradient pass (sketchExamples' batch). */
   chunk: number;
   batchSize: number;
+  /** Also time what runs beside the epoch (the sums as first written, the uncapped batch). Default true. */
+  beside?: boolean;
   contributions: number;
   accounts: number;
   spanTokens: number;
@@ -61,6 +63,7 @@ export interface PrepareEpochOptions {
   seed: number;
   chunk: number;
   batchSize: number;
+  beside?: boolean;
   log?: (line: string) => void;
 }
 
@@ -118,6 +121,7 @@ export async function prepareEpoch(o: PrepareEpochOptions): Promise<PreparedEpoc
     workloadFile,
     chunk: o.chunk,
     batchSize: o.batchSize,
+    beside: o.beside ?? true,
     contributions: w.contributions,
     accounts: w.accounts,
     spanTokens: w.tokens,
