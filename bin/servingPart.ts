@@ -23,19 +23,19 @@ import {
   applyPublishedModels,
   backfillInferenceLog,
   createAdapterCache,
+  createAdapterLoader,
   parseAdapterConfig,
-  parseHostAdapter,
   publishedAdapterHash,
   createEngine,
   createModelCatalog,
   loadModel,
   openaiRoutes,
-  readHostAdapter,
   readTokenizer,
   UnknownAdapterError,
   useTensorBackend,
   createInferenceRecorder,
   createSettler,
+  type AdapterLoader,
   type Engine,
   type HostAdapter,
   type SettleResult,
@@ -62,11 +62,11 @@ export const BASE_MODEL_NAME = 'tributary-tiny';
 const CATALOG_SYNC_MS = 2000;
 
 /** A published adapter, fetched from the content store by hash (its files are checked against it there). */
-async function loadPublishedAdapter(content: ContentStore, hash: Hex): Promise<HostAdapter> {
+async function loadPublishedAdapter(content: ContentStore, loader: AdapterLoader, hash: Hex): Promise<HostAdapter> {
   const stored = await loadAdapterFiles(content, hash);
   if (!stored) throw new UnknownAdapterError(`published/${hash}`);
   const source = `adapter ${hash} (content store)`;
-  return parseHostAdapter(parseAdapterConfig(new TextDecoder().decode(stored.config), source), stored.weights, source);
+  return loader.parse(parseAdapterConfig(new TextDecoder().decode(stored.config), source), stored.weights, source);
 }
 
 export async function startServing(
@@ -83,16 +83,18 @@ export async function startServing(
     file: join(c.dataDir, 'serving', 'catalog.json'),
     initial: [{ id: BASE_MODEL_NAME, ownedBy: 'tributary', created: Math.floor(Date.now() / 1000) }],
   });
+  // Adapters are read and decoded in a worker thread, so loading one never stalls the engine's steps.
+  const loader = createAdapterLoader();
   const adapters = createAdapterCache({
     model: model.config,
     hostBudgetBytes: c.adapterHostBudgetBytes,
     deviceBudgetBytes: c.adapterDeviceBudgetBytes,
     load: async (key) => {
       const hash = publishedAdapterHash(key);
-      if (hash) return loadPublishedAdapter(deps.content, hash);
+      if (hash) return loadPublishedAdapter(deps.content, loader, hash);
       const m = catalog.get(key);
       if (!m?.adapterPath) throw new UnknownAdapterError(key);
-      return readHostAdapter(m.adapterPath);
+      return loader.read(m.adapterPath);
     },
   });
 
@@ -198,6 +200,7 @@ export async function startServing(
       clearInterval(catalogTimer);
       clearInterval(redactTimer);
       await engine.close();
+      await loader.close();
       await recorder.close();
       await settler.stop();
       adapters.dispose();

@@ -12,18 +12,22 @@ import path from 'node:path';
 import { writeJsonAtomically } from './checkpoint.ts';
 import { toDevice, type HostAdapter } from './engine/adapterCache.ts';
 import { LoraError, type LoraAdapter, type LoraConfig } from './lora.ts';
-import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safetensors.ts';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loraModules, transpose } from './loraWeights.ts';
+import { readSafetensors, writeSafetensors, type SafeTensor, type SafetensorsInput } from './safetensors.ts';
 
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE };
 const PREFIX = 'base_model.model.transformer.';
 
-/** Reads an adapter directory into host memory. Errors name the file and what is wrong. */
+/**
+ * Reads an adapter directory into host memory, on the calling thread (createAdapterLoader's `read` does
+ * the same in a worker thread). Errors name the file and what is wrong.
+ */
 export function readHostAdapter(dir: string): HostAdapter {
   const file = path.join(dir, ADAPTER_WEIGHTS_FILE);
   const config = readAdapterConfig(dir);
   if (!existsSync(file)) throw new LoraError(`no ${ADAPTER_WEIGHTS_FILE} in ${dir}`);
-  return parseHostAdapter(config, readFileSync(file), file);
+  // Read by path rather than as bytes, so that a corrupt file's SafetensorsError names it.
+  return hostAdapterOf(config, readSafetensors(file).tensors, file);
 }
 
 /**
@@ -31,26 +35,13 @@ export function readHostAdapter(dir: string): HostAdapter {
  * memory, checked against its config; `source` names it in errors.
  */
 export function parseHostAdapter(config: LoraConfig, weights: Uint8Array, source: string): HostAdapter {
-  const { tensors } = readSafetensors(weights);
-  const parts = new Map<string, { A?: { data: Float32Array; shape: number[] }; B?: { data: Float32Array; shape: number[] } }>();
-  for (const [key, t] of tensors) {
-    const m = /^(?:base_model\.model\.)?(?:transformer\.)?(.+)\.lora_(A|B)(?:\.default)?\.weight$/.exec(key);
-    if (!m) throw new LoraError(`${source}: unexpected tensor ${key}`, { details: 'expected base_model.model.transformer.<module>.lora_A.weight / lora_B.weight' });
-    if (!(t.data instanceof Float32Array) || t.shape.length !== 2) throw new LoraError(`${source}: ${key} must be a 2-D float tensor`);
-    const entry = parts.get(m[1]!) ?? {};
-    entry[m[2] as 'A' | 'B'] = { data: t.data, shape: t.shape };
-    parts.set(m[1]!, entry);
-  }
-  const modules: HostAdapter['modules'] = new Map();
-  for (const [module, { A, B }] of parts) {
-    if (!A || !B) throw new LoraError(`${source}: module ${module} has lora_${A ? 'A' : 'B'} but not lora_${A ? 'B' : 'A'}`);
-    const [r, inW] = A.shape as [number, number];
-    const [outW, rB] = B.shape as [number, number];
-    if (r !== config.r || rB !== config.r) throw new LoraError(`${source}: ${module} has rank ${r}/${rB}, adapter_config.json says r = ${config.r}`);
-    modules.set(module, { a: transpose(A.data, r, inW), aShape: [inW, r], b: transpose(B.data, outW, r), bShape: [r, outW] });
-  }
-  if (modules.size === 0) throw new LoraError(`${source} holds no LoRA weights`);
-  return { config, modules };
+  return hostAdapterOf(config, readSafetensors(weights).tensors, source);
+}
+
+function hostAdapterOf(config: LoraConfig, tensors: Map<string, SafeTensor>, source: string): HostAdapter {
+  const decoded = loraModules([...tensors].map(([key, t]) => ({ key, shape: t.shape, data: t.data })), config.r, source);
+  if ('error' in decoded) throw new LoraError(decoded.error, decoded.details === undefined ? {} : { details: decoded.details });
+  return { config, modules: decoded.modules };
 }
 
 export function readAdapter(dir: string): LoraAdapter {
@@ -109,11 +100,4 @@ export async function writeAdapter(dir: string, adapter: LoraAdapter): Promise<`
 /** SHA-256 of adapter_model.safetensors, 0x-hex. */
 export function adapterHash(dir: string): `0x${string}` {
   return `0x${createHash('sha256').update(readFileSync(path.join(dir, ADAPTER_WEIGHTS_FILE))).digest('hex')}`;
-}
-
-/** (rows, cols) row-major → (cols, rows). */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
-  return out;
 }

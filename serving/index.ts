@@ -35,6 +35,7 @@ export {
   type StreamDecoder,
 } from './tokenizer.ts';
 export { createLora, disposeLora, adapterHook, multiAdapterHook, mergeAdapter, loraScale, loraBytes, targetedModules, LoraError, type LoraAdapter, type LoraConfig, type LoraWeights } from './lora.ts';
+export { createAdapterLoader, type AdapterLoader, type AdapterLoaderOptions, type AdapterLoaderStats } from './adapterLoader.ts';
 export { readAdapter, readHostAdapter, parseHostAdapter, readAdapterConfig, parseAdapterConfig, writeAdapter, adapterHash, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './adapterFiles.ts';
 export { createEngine, type Engine, type EngineOptions, type EngineMetrics, type GenerateRequest, type GenerateHandle, type GenerateResult, type FinishReason, type Scheduling } from './engine/engine.ts';
 export { createAdapterCache, toDevice as toDeviceAdapter, type AdapterCache, type AdapterCacheOptions, type AdapterCacheStats, type HostAdapter } from './engine/adapterCache.ts';

@@ -42,14 +42,15 @@ export async function writeRandomAdapters(dir: string, count: number, model: Gpt
 }
 
 /**
- * The adapter cache's loader: reads `dir/<name>` (PEFT files) into host memory. Only the first `count`
- * adapters exist for a run with `count` adapters; another name is unknown, as it would be to the server.
+ * The adapter cache's loader: reads `dir/<name>` (PEFT files) into host memory with `read` (an adapter
+ * loader's worker threads, or readHostAdapter on the engine's thread). Only the first `count` adapters
+ * exist for a run with `count` adapters; another name is unknown, as it would be to the server.
  */
-export function diskLoader(dir: string, count: number): (name: string) => Promise<HostAdapter> {
+export function diskLoader(dir: string, count: number, read: (dir: string) => Promise<HostAdapter> = async (at) => readHostAdapter(at)): (name: string) => Promise<HostAdapter> {
   const known = new Set(Array.from({ length: count }, (_, i) => adapterName(i + 1)));
   return async (name) => {
     const at = path.join(dir, name);
     if (!known.has(name) || !existsSync(at)) throw new UnknownAdapterError(name);
-    return readHostAdapter(at);
+    return read(at);
   };
 }

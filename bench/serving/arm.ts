@@ -5,7 +5,7 @@
 // the warm-up).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AdapterCacheStats, Scheduling } from '../../serving/index.ts';
+import type { AdapterCacheStats, AdapterLoaderStats, Scheduling } from '../../serving/index.ts';
 import type { ModelSource } from './model.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { BenchRequest } from './workload.ts';
@@ -27,7 +27,14 @@ export interface ArmArgs {
   warmup?: boolean;
   /** Sample the replay with V8's profiler and add its summary to the result. */
   profile?: boolean;
+  /**
+   * How adapters are read from disk: 'worker' (default) through createAdapterLoader's worker thread, as
+   * the server does; 'main' with readHostAdapter on the engine's thread (the engine before the loader).
+   */
+  adapterLoader?: AdapterLoaderKind;
 }
+
+export type AdapterLoaderKind = 'worker' | 'main';
 
 export interface Quantiles {
   p50: number;
@@ -48,8 +55,10 @@ export interface ArmResult {
   promptTokens: number;
   /** The makespan: from the first arrival to the last completion. */
   seconds: number;
-  /** CPU time of the child over the makespan. */
+  /** CPU time of the child over the makespan (all its threads: the engine's, GC's, the adapter loader's worker). */
   cpuSeconds: number;
+  /** The engine's thread's share of it (Linux, from /proc, 10 ms ticks; null elsewhere). */
+  mainThreadCpuSeconds: number | null;
   /** Generated tokens over the makespan. */
   tokensPerSecond: number;
   /**
@@ -64,6 +73,8 @@ export interface ArmResult {
   submitLagMs: Quantiles;
   engine: { steps: number; decodeSteps: number; prefills: number; meanDecodeBatch: number; baseMatmuls: number; meanStepMs: number };
   cache: AdapterCacheStats;
+  /** The adapter loader's counts ('worker' runs): adapters decoded in its worker, and read on the engine's thread. */
+  loader?: AdapterLoaderStats;
   /** Peak resident memory of the child (process.resourceUsage().maxRSS), MiB. */
   maxRssMiB: number;
   /** tf.memory().numTensors after the engine closed and the cache was disposed, minus before: 0 when nothing leaked. */

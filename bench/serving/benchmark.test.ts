@@ -34,8 +34,11 @@ describe('runServingBenchmark()', () => {
       expect(r.latencyMs.p50).toBeGreaterThanOrEqual(r.firstTokenMs.p50);
       expect(r.maxRssMiB).toBeGreaterThan(0);
       expect(r.engine.meanDecodeBatch).toBeGreaterThan(0);
-      // Every adapter the workload asks for is read from disk once (the host budget holds them all).
+      // Every adapter the workload asks for is read from disk once (the host budget holds them all),
+      // in the adapter loader's worker thread (the warm-up's reads count too).
       expect(r.cache.host.misses).toBe(r.workload.distinct);
+      expect(r.loader).toMatchObject({ onMainThread: 0, pending: 0 });
+      expect(r.loader!.inWorker).toBeGreaterThanOrEqual(r.workload.distinct);
     }
     // Mixed uploads each adapter once; the baseline merges them into models instead.
     expect(mixed.cache.device.misses).toBe(mixed.workload.distinct);

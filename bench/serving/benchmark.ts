@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTensorBackend, type Scheduling } from '../../serving/index.ts';
 import { DEFAULT_ADAPTER_SHAPE, writeRandomAdapters, type AdapterShape } from './adapters.ts';
-import { ARMS, runArm, type ArmArgs, type ArmResult } from './arm.ts';
+import { ARMS, runArm, type AdapterLoaderKind, type ArmArgs, type ArmResult } from './arm.ts';
 import { serveWorkload } from './serveWorkload.ts';
 import { configOf, describeModel, modelBytesOf, type ModelSource } from './model.ts';
 import { adapterSpread, DEFAULT_NEW_TOKENS, DEFAULT_PROMPT_TOKENS, makeWorkload, WorkloadError, type WorkloadSpec } from './workload.ts';
@@ -38,6 +38,8 @@ export interface ServingBenchmarkOptions {
   repeat?: number;
   /** Profile the replay of every run (slower; the summary lands in each run's `profile`). */
   profile?: boolean;
+  /** How every run reads adapters from disk: in a worker thread (default) or on the engine's thread. */
+  adapterLoader?: AdapterLoaderKind;
   log?: (line: string) => void;
   /** Keep the temp dir (adapters, arguments). */
   keep?: boolean;
@@ -133,7 +135,15 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       writeFileSync(file, JSON.stringify(args));
       return runArm(file);
     };
-    const base = { model: opts.model, adaptersDir, hostBudgetBytes: hostBudget, deviceBudgetBytes: deviceBudget, maxBatch, ...(opts.profile && { profile: true }) };
+    const base = {
+      model: opts.model,
+      adaptersDir,
+      hostBudgetBytes: hostBudget,
+      deviceBudgetBytes: deviceBudget,
+      maxBatch,
+      ...(opts.profile && { profile: true }),
+      ...(opts.adapterLoader && { adapterLoader: opts.adapterLoader }),
+    };
     const spec = (adapters: number, alpha: number, rate: number, requests = opts.requests): WorkloadSpec => ({ requests, rate, adapters, alpha, promptTokens, newTokens, vocabulary: config.vocabSize, seed });
 
     let rate = opts.rate;
@@ -173,7 +183,7 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
           for (const scheduling of arms) {
             const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests });
             runs.push({ ...r, workload, repeat });
-            log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
+            log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s${r.mainThreadCpuSeconds ? `, ${Math.round(r.generatedTokens / r.mainThreadCpuSeconds)} per CPU-s of the engine's thread` : ''}), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
           }
         }
       }

@@ -64,6 +64,10 @@ export function summarize(report: ServingBenchmarkReport): ServingSummary {
     if (r.completed !== r.requests) problems.push(`${where}: ${r.completed} of ${r.requests} requests completed`);
     if (r.failed === 0 && r.generatedTokens !== r.expectedTokens) problems.push(`${where}: generated ${r.generatedTokens} tokens, the requests asked for ${r.expectedTokens}`);
     if (r.tensorsLeaked !== 0) problems.push(`${where}: ${r.tensorsLeaked} tensors left after the engine closed`);
+    // A worker run whose adapters were read on the engine's thread measured the old path, not the loader.
+    if (r.loader && (r.loader.onMainThread > 0 || r.loader.workerFailure)) {
+      problems.push(`${where}: ${r.loader.onMainThread} adapters were read on the engine's thread, not in the loader's worker${r.loader.workerFailure ? ` (${r.loader.workerFailure})` : ''}`);
+    }
   }
   const groups = new Map<string, ServingRun[]>();
   for (const r of runs) {

@@ -24,6 +24,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    'adapter-loader': { type: 'string', default: 'worker' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -45,6 +46,8 @@ if (values.help) {
   --repeat N           run each arm N times per workload (interleaved) and report medians (default 1)
   --profile            sample every run with V8's profiler and print where the time goes (slower)
   --keep               keep the temp dir (adapters, each run's arguments)
+  --adapter-loader K   worker (default: adapters are read and decoded in a worker thread, as the server
+                       does) or main (readHostAdapter on the engine's thread, as before the loader)
 `);
   process.exit(0);
 }
@@ -71,11 +74,13 @@ const alphas = numbers('alpha', values.alpha ?? (quick ? '1' : '1,0.3'));
 if (alphas.some((a) => a < 0)) fail(`--alpha must list numbers ≥ 0, got ${values.alpha}`);
 const requests = positive('requests', values.requests ?? (quick ? '40' : '240'), true);
 const model = modelSource(values.model);
+const adapterLoader = values['adapter-loader'];
+if (adapterLoader !== 'worker' && adapterLoader !== 'main') fail(`--adapter-loader must be worker or main, got ${adapterLoader}`);
 
 const load0 = loadavg();
 const started = performance.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
-log(`model: ${describeModel(model)}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+log(`model: ${describeModel(model)}; adapters read ${adapterLoader === 'worker' ? 'in a worker thread' : "on the engine's thread"}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 const report = await runServingBenchmark({
   model,
   adapters,
@@ -90,6 +95,7 @@ const report = await runServingBenchmark({
   seed: positive('seed', values.seed, true),
   repeat: positive('repeat', values.repeat, true),
   profile: values.profile,
+  adapterLoader,
   keep: values.keep,
   log,
 });

@@ -1,8 +1,22 @@
 // One run of the serving benchmark: the base model, a fresh adapter cache reading the adapters from
-// disk, a fresh engine with the arm's scheduling, a short warm-up on a separate engine, then the workload
-// replayed at its arrival times. The arms run it in a child process each (arms/serve.ts); the calibration
-// runs it in the benchmark's own process.
-import { createAdapterCache, createEngine, disposeModel, tf, useTensorBackend, type AdapterCache, type Engine, type Gpt2Model, type Tokenizer } from '../../serving/index.ts';
+// disk (through an adapter loader's worker thread, as the server reads them, unless the run asks for the
+// engine's thread), a fresh engine with the arm's scheduling, a short warm-up on a separate engine, then
+// the workload replayed at its arrival times. The arms run it in a child process each (arms/serve.ts);
+// the calibration runs it in the benchmark's own process.
+import { readFileSync } from 'node:fs';
+import {
+  createAdapterCache,
+  createAdapterLoader,
+  createEngine,
+  disposeModel,
+  readHostAdapter,
+  tf,
+  useTensorBackend,
+  type AdapterCache,
+  type Engine,
+  type Gpt2Model,
+  type Tokenizer,
+} from '../../serving/index.ts';
 import { diskLoader } from './adapters.ts';
 import { quantiles, type ArmArgs, type ArmResult } from './arm.ts';
 import { openModel } from './model.ts';
@@ -11,10 +25,13 @@ import { adapterName } from './workload.ts';
 
 export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
   await useTensorBackend('wasm');
+  // One loader for the warm-up and the run (its worker starts while the model loads, and the warm-up's reads warm it up).
+  const loader = (args.adapterLoader ?? 'worker') === 'worker' ? createAdapterLoader() : null;
+  const read = loader ? (dir: string) => loader.read(dir) : async (dir: string) => readHostAdapter(dir);
   const { model, tokenizer } = openModel(args.model);
   const setup = (): { engine: Engine; cache: AdapterCache } => {
     const cache = createAdapterCache({
-      load: diskLoader(args.adaptersDir, args.adapterCount),
+      load: diskLoader(args.adaptersDir, args.adapterCount, read),
       model: model.config,
       hostBudgetBytes: args.hostBudgetBytes,
       deviceBudgetBytes: args.deviceBudgetBytes,
@@ -39,6 +56,8 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
   cache.dispose();
   const tensorsLeaked = tf.memory().numTensors - tensorsBefore;
   disposeModel(model);
+  const loaderStats = loader?.stats();
+  await loader?.close();
 
   const result: ArmResult = {
     scheduling: args.scheduling,
@@ -51,6 +70,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
     promptTokens: m.promptTokens,
     seconds: replay.seconds,
     cpuSeconds: replay.cpuSeconds,
+    mainThreadCpuSeconds: replay.mainThreadCpuSeconds,
     tokensPerSecond: replay.done.reduce((n, r) => n + r.tokensOut, 0) / replay.seconds,
     tokensPerCpuSecond: replay.done.reduce((n, r) => n + r.tokensOut, 0) / replay.cpuSeconds,
     firstTokenMs: quantiles(replay.done.map((r) => r.firstTokenMs)),
@@ -65,6 +85,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
       meanStepMs: m.steps > 0 ? (replay.seconds * 1000) / m.steps : 0,
     },
     cache: stats,
+    ...(loaderStats && { loader: loaderStats }),
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     tensorsLeaked,
     setupSeconds,
@@ -84,7 +105,7 @@ interface Done {
  * Submits each request at its arrival time (a timer per arrival; a scheduler step holds the event loop,
  * so a request may be submitted late: that lag counts in its latencies) and waits for them all.
  */
-async function replayWorkload(engine: Engine, args: ArmArgs): Promise<{ done: Done[]; failures: string[]; seconds: number; cpuSeconds: number }> {
+async function replayWorkload(engine: Engine, args: ArmArgs): Promise<{ done: Done[]; failures: string[]; seconds: number; cpuSeconds: number; mainThreadCpuSeconds: number | null }> {
   const { requests } = args;
   const done: Done[] = [];
   const failures: string[] = [];
@@ -92,6 +113,7 @@ async function replayWorkload(engine: Engine, args: ArmArgs): Promise<{ done: Do
   let lastEnd = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuSeconds();
   const submit = (i: number) => {
     const r = requests[i]!;
     const arrival = t0 + r.at;
@@ -123,7 +145,29 @@ async function replayWorkload(engine: Engine, args: ArmArgs): Promise<{ done: Do
   });
   await Promise.all(pending);
   const cpu = process.cpuUsage(cpu0);
-  return { done, failures, seconds: (Math.max(lastEnd, t0) - t0) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  const main1 = mainThreadCpuSeconds();
+  return {
+    done,
+    failures,
+    seconds: (Math.max(lastEnd, t0) - t0) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    mainThreadCpuSeconds: main0 === null || main1 === null ? null : main1 - main0,
+  };
+}
+
+/**
+ * CPU time of this process's main thread (the engine's), from Linux's /proc (user + system, in 10 ms
+ * ticks); null where there is no /proc. Node 20 has no per-thread CPU clock (process.threadCpuUsage is 23.9+).
+ */
+function mainThreadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /**
