@@ -23,15 +23,20 @@ export interface EpochAttributionRecord {
 const hex = (h: string) => h.replace(/^0x/, '').toLowerCase();
 const BATCH = 20_000;
 
-async function insert(client: ClickHouseClient, table: string, columns: string[], lines: string[]): Promise<void> {
-  for (let i = 0; i < lines.length; i += BATCH) {
-    await client.insert({
-      table,
-      columns: columns as [string, ...string[]],
-      format: 'TabSeparated',
-      values: Readable.from([lines.slice(i, i + BATCH).join('')], { objectMode: false }),
-    });
+/** Inserts `lines` BATCH at a time, taking them lazily: an epoch at scale has millions of score rows. */
+async function insert(client: ClickHouseClient, table: string, columns: string[], lines: Iterable<string>): Promise<void> {
+  let batch: string[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    const values = batch.join('');
+    batch = [];
+    await client.insert({ table, columns: columns as [string, ...string[]], format: 'TabSeparated', values: Readable.from([values], { objectMode: false }) });
+  };
+  for (const line of lines) {
+    batch.push(line);
+    if (batch.length >= BATCH) await flush();
   }
+  await flush();
 }
 
 /** Writes the epoch's scores, spans, flags and rewards. */
@@ -39,20 +44,23 @@ export async function recordEpochAttribution(client: ClickHouseClient, r: EpochA
   const epoch = r.epoch.toString();
   const weights = new Map(r.entries.map((e) => [`${e.requestId.toLowerCase()}/${e.contributionId}`, e.weight]));
   const scoreHash = hex(r.batch.scoreFileHash);
-  const scores: string[] = [];
-  const spans: string[] = [];
-  for (const inf of r.inferences) {
-    const request = hex(inf.requestId);
-    for (const c of inf.contributions) {
-      const weight = weights.get(`0x${request}/${c.contributionId}`) ?? 0n;
-      scores.push(
-        [epoch, request, c.contributionId, inf.modelId, hex(c.account), c.rows, c.influence, Math.round(c.spanTokens), c.score, weight, scoreHash].join('\t') + '\n',
-      );
+  function* scores() {
+    for (const inf of r.inferences) {
+      const request = hex(inf.requestId);
+      for (const c of inf.contributions) {
+        const weight = weights.get(`0x${request}/${c.contributionId}`) ?? 0n;
+        yield [epoch, request, c.contributionId, inf.modelId, hex(c.account), c.rows, c.influence, Math.round(c.spanTokens), c.score, weight, scoreHash].join('\t') + '\n';
+      }
     }
-    for (const s of inf.spans) spans.push([epoch, request, s.contributionId, s.rowIndex, s.start, s.length, tsvString(s.text)].join('\t') + '\n');
   }
-  await insert(client, 'attribution_scores', ['epoch', 'request_id_hex', 'contribution_id', 'model_id', 'account_hex', 'rows', 'influence', 'span_tokens', 'score', 'weight', 'score_file_hash_hex'], scores);
-  await insert(client, 'attribution_spans', ['epoch', 'request_id_hex', 'contribution_id', 'row_index', 'start', 'length', 'text'], spans);
+  function* spans() {
+    for (const inf of r.inferences) {
+      const request = hex(inf.requestId);
+      for (const s of inf.spans) yield [epoch, request, s.contributionId, s.rowIndex, s.start, s.length, tsvString(s.text)].join('\t') + '\n';
+    }
+  }
+  await insert(client, 'attribution_scores', ['epoch', 'request_id_hex', 'contribution_id', 'model_id', 'account_hex', 'rows', 'influence', 'span_tokens', 'score', 'weight', 'score_file_hash_hex'], scores());
+  await insert(client, 'attribution_spans', ['epoch', 'request_id_hex', 'contribution_id', 'row_index', 'start', 'length', 'text'], spans());
   await insert(
     client,
     'attribution_flags',
