@@ -10,20 +10,13 @@ import { forward, disposeModel } from '../../serving/gpt2.ts';
 import { adapterHook, disposeLora, type LoraAdapter } from '../../serving/lora.ts';
 import { createAdapterCache, toDevice, type HostAdapter } from '../../serving/engine/adapterCache.ts';
 import { createEngine } from '../../serving/engine/engine.ts';
-import { createRng } from '../../serving/engine/sampling.ts';
-import { fakeTokenizer, loaderOf, randomAdapters, TINY, tinyModel } from '../../serving/engine/testFixtures.ts';
-import { tinySketchShape } from '../../bench/attribution/sketchShapes.ts';
+import { fakeTokenizer, loaderOf, randomAdapters, requestSpecs, TINY, tinyModel, type RequestSpec } from '../../serving/engine/testFixtures.ts';
+import { seededValues } from '../attribution/measure.ts';
+import { tinySketchShape } from '../attribution/sketchShapes.ts';
 
 const log = (...a: unknown[]) => console.log(...a);
 const t0 = performance.now();
 const since = () => `${((performance.now() - t0) / 1000).toFixed(1)}s`;
-
-function values(n: number, seed: number): Float32Array {
-  const r = createRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = r() * 2 - 1;
-  return out;
-}
 
 async function scorerScores(): Promise<Map<string, Float32Array>> {
   const spec = tinySketchShape().spec;
@@ -40,9 +33,9 @@ async function scorerScores(): Promise<Map<string, Float32Array>> {
       method,
       spec,
       n: nn,
-      checkpoints: Array.from({ length: used }, (_, j) => ({ step: j + 1, learningRate: 1e-3 * (used - j), values: values(nn * k, 10 + j) })),
+      checkpoints: Array.from({ length: used }, (_, j) => ({ step: j + 1, learningRate: 1e-3 * (used - j), values: seededValues(nn * k, 10 + j) })),
     });
-    out.set(method, await s.scoreAsync(Array.from({ length: used }, (_, j) => values(m * k, 100 + j)), m));
+    out.set(method, await s.scoreAsync(Array.from({ length: used }, (_, j) => seededValues(m * k, 100 + j)), m));
     s.dispose();
   }
   return out;
@@ -50,15 +43,7 @@ async function scorerScores(): Promise<Map<string, Float32Array>> {
 
 const tokenizer = fakeTokenizer();
 const EOS = tokenizer.eosToken;
-interface Spec { adapter: string | null; prompt: number[]; maxTokens: number }
-function specs(n: number, adapters: number, seed = 5): Spec[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, (_, i) => ({
-    adapter: i % (adapters + 1) === adapters ? null : `a${i % (adapters + 1)}`,
-    prompt: Array.from({ length: 1 + Math.floor(rng() * 10) }, () => Math.floor(rng() * (EOS - 1))),
-    maxTokens: 3 + ((i * 5) % 17),
-  }));
-}
+type Spec = RequestSpec;
 
 async function reference(hosts: Map<string, HostAdapter>, reqs: Spec[]): Promise<number[][]> {
   const model = tinyModel(1);
@@ -107,7 +92,7 @@ async function engineTokens(hosts: Map<string, HostAdapter>, reqs: Spec[]): Prom
 await useTensorBackend('cpu');
 const cpuScores = await scorerScores();
 const hosts = randomAdapters(6);
-const reqs = specs(14, 6);
+const reqs = requestSpecs(14, 6);
 const expected = await reference(hosts, reqs);
 log(`[${since()}] cpu references done`);
 

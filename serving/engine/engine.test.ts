@@ -9,29 +9,15 @@ import { createEngine, type Engine, type EngineMetrics, type EngineOptions, type
 import { EngineClosedError, InvalidRequestError, PromptTooLongError, QueueFullError, UnknownAdapterError } from './errors.ts';
 import { hasRaggedAttention } from '../raggedAttention.ts';
 import { hasSegmentedLora } from '../segmentedLora.ts';
-import { createRng } from './sampling.ts';
-import { fakeTokenizer, loaderOf, randomAdapters, TINY, tinyModel } from './testFixtures.ts';
+import { fakeTokenizer, loaderOf, randomAdapters, requestSpecs, TINY, tinyModel, type RequestSpec } from './testFixtures.ts';
 
 const tokenizer = fakeTokenizer();
 const EOS = tokenizer.eosToken;
 let model: Gpt2Model;
 let hosts: Map<string, HostAdapter>;
 
-interface Spec {
-  adapter: string | null;
-  prompt: number[];
-  maxTokens: number;
-}
-
-/** Requests for `adapters` distinct adapters (and the base model), prompts of 1 to 10 tokens, 3 to 19 new tokens. */
-function specs(n: number, adapters: number, seed = 5): Spec[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, (_, i) => ({
-    adapter: i % (adapters + 1) === adapters ? null : `a${i % (adapters + 1)}`,
-    prompt: Array.from({ length: 1 + Math.floor(rng() * 10) }, () => Math.floor(rng() * (EOS - 1))),
-    maxTokens: 3 + ((i * 5) % 17),
-  }));
-}
+type Spec = RequestSpec;
+const specs = requestSpecs;
 
 /** Greedy decoding by full recomputation, one sequence at a time: the reference the engine must match. */
 function reference(spec: Spec): number[] {

@@ -7,6 +7,7 @@ import { tf } from '../tf.ts';
 import type { Tokenizer } from '../tokenizer.ts';
 import { toHost, type HostAdapter } from './adapterCache.ts';
 import { UnknownAdapterError } from './errors.ts';
+import { createRng } from './sampling.ts';
 
 export const TINY: Gpt2Config = { vocabSize: 40, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, layerNormEpsilon: 1e-5 };
 
@@ -34,6 +35,23 @@ export function tinyModel(seed: number, config: Gpt2Config = TINY): Gpt2Model {
     t.dispose();
   }
   return m;
+}
+
+export interface RequestSpec {
+  adapter: string | null;
+  prompt: number[];
+  maxTokens: number;
+}
+
+/** Requests for `adapters` distinct adapters (and the base model), prompts of 1 to 10 tokens of fakeTokenizer's, 3 to 19 new tokens. */
+export function requestSpecs(n: number, adapters: number, seed = 5): RequestSpec[] {
+  const rng = createRng(seed);
+  const eos = ALPHABET.length;
+  return Array.from({ length: n }, (_, i) => ({
+    adapter: i % (adapters + 1) === adapters ? null : `a${i % (adapters + 1)}`,
+    prompt: Array.from({ length: 1 + Math.floor(rng() * 10) }, () => Math.floor(rng() * (eos - 1))),
+    maxTokens: 3 + ((i * 5) % 17),
+  }));
 }
 
 /** `n` random adapters named `a0`, `a1`, … (ranks 2, 4, 8 in turn), held as host copies. */
