@@ -96,7 +96,7 @@ export async function seedServingDemo(p: SeedServingDemoParameters): Promise<Ser
     log.info(`demo: training a LoRA adapter on datanet ${d.datanetId} version ${version} (${DEMO_TRAINING.steps} steps)`);
     const r = await runTraining(
       { clickhouse: p.ch.client, content: p.content, chain, adaptersDir: p.adaptersDir },
-      { ...DEMO_TRAINING, ownerKey: p.ownerKey, baseModelDir: p.baseModelDir, datanetId: d.datanetId, version, name: d.slug },
+      { ...DEMO_TRAINING, ownerKey: p.ownerKey, baseModelDir: p.baseModelDir, datanetId: d.datanetId, version, name: d.slug, trainer: 'worker' },
     );
     log.info(`demo: registered model ${r.modelId} "${r.name}" (eval loss ${r.initialEvalLoss?.toFixed(3) ?? 'n/a'} → ${r.evalLoss?.toFixed(3) ?? 'n/a'}, ${r.seconds.toFixed(1)} s)`);
     // As `tributary train` does: the run's gradient sketches, for attribution.

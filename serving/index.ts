@@ -50,6 +50,25 @@ export { exampleLosses, type ExampleLosses } from './train/exampleLosses.ts';
 export { maskedCrossEntropy, type MaskedLoss } from './train/loss.ts';
 export { TrainingError, TrainingAbortedError } from './train/errors.ts';
 export { generateCorpus, CORPUS_VERSION } from './corpus/generate.ts';
-export { runTraining, baseModelIdentity, type RunTrainingContext, type RunTrainingParameters, type RunTrainingProgress, type RunTrainingResult, type TrainingHyperparameters, type RegistrationTx, type BaseModelIdentity } from './train/runTraining.ts';
+export {
+  runTraining,
+  trainAndStore,
+  registerTraining,
+  checkRegistrationParameters,
+  baseModelIdentity,
+  type RunTrainingContext,
+  type RunTrainingParameters,
+  type RunTrainingProgress,
+  type RunTrainingResult,
+  type TrainAndStoreParameters,
+  type RegisterTrainingParameters,
+  type StoredTraining,
+  type Registration,
+  type TrainingHyperparameters,
+  type RegistrationTx,
+  type BaseModelIdentity,
+} from './train/runTraining.ts';
+export { runTrainJob, type TrainJobInput, type TrainJobOutput } from './train/trainJob.ts';
+export { trainInWorker, type TrainInWorkerOptions } from './train/trainInWorker.ts';
 export * from './billing/index.ts';
 export { warmupCosine, type WarmupCosineOptions } from './train/schedule.ts';

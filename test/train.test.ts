@@ -221,6 +221,13 @@ describe('runTraining()', () => {
     expect(await rows('SELECT count() AS n FROM training_examples FINAL')).toEqual([{ n: '20' }]);
   });
 
+  it('with the tensor work in a worker thread, the same job gives the same adapter, checkpoints and manifest', async () => {
+    const progress: RunTrainingProgress[] = [];
+    const inWorker = await runTraining(ctx, job({ trainer: 'worker', onProgress: (p) => progress.push(p) }));
+    expect(inWorker).toMatchObject({ adapterHash: first.adapterHash, manifestHash: first.manifestHash, checkpoints: first.checkpoints, alreadyRegistered: true, transactions: [] });
+    expect(progress.filter((p) => p.phase === 'training').length).toBe(first.steps);
+  });
+
   it('trains a new version of an existing model; another seed gives another adapter', async () => {
     const v2 = await runTraining(ctx, job({ modelId: 1n, seed: 4, name: undefined }));
     expect(v2).toMatchObject({ modelId: 1n, runId: 2n, version: 2n, name: 'colors', alreadyRegistered: false });

@@ -49,14 +49,16 @@ import { openDatanetVersion, sortedJson, type ContentStore } from '../../schema/
 import { storeAdapterFiles, storedAdapterURI, storeTrainingRun, type TrainingExampleFileRecord } from '../../schema/index.ts';
 import { insertTrainingRun } from '../../schema/index.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, adapterHash as adapterHashOf, writeAdapter } from '../adapterFiles.ts';
-import { loadModel, MODEL_FILE } from '../checkpoint.ts';
-import { disposeModel } from '../gpt2.ts';
-import { adapterHook, disposeLora, type LoraAdapter } from '../lora.ts';
-import { readTokenizer, TRIMMED_VOCAB_FILE } from '../tokenizer.ts';
+import type { TensorBackend } from '../backend.ts';
+import { MODEL_FILE } from '../checkpoint.ts';
+import { toDevice, type HostAdapter } from '../engine/adapterCache.ts';
+import { disposeLora } from '../lora.ts';
+import { TRIMMED_VOCAB_FILE } from '../tokenizer.ts';
 import { TrainingError } from './errors.ts';
-import { exampleLosses } from './exampleLosses.ts';
-import { PROMPT_FORMAT, toExample } from './format.ts';
-import { trainLora, type TrainingRow, type TrainProgress } from './trainLora.ts';
+import { PROMPT_FORMAT } from './format.ts';
+import { runTrainJob, type TrainingHyperparameters, type TrainJobInput } from './trainJob.ts';
+import { trainInWorker } from './trainInWorker.ts';
+import type { TrainingRow, TrainProgress } from './trainLora.ts';
 
 export interface RunTrainingContext {
   clickhouse: ClickHouseClient;
@@ -66,24 +68,7 @@ export interface RunTrainingContext {
   adaptersDir: string;
 }
 
-/** The hyperparameters a caller may set; each defaults as trainLora documents. */
-export interface TrainingHyperparameters {
-  rank?: number;
-  alpha?: number;
-  targets?: string[];
-  /** Give steps or epochs, not both; default 1 epoch. */
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  weightDecay?: number;
-  warmupSteps?: number;
-  evalFraction?: number;
-  maxTokens?: number;
-  seed?: number;
-  /** K checkpoints of the LoRA weights (default 4). */
-  checkpoints?: number;
-}
+export type { TrainingHyperparameters } from './trainJob.ts';
 
 export interface RunTrainingParameters extends TrainingHyperparameters {
   /** The model owner's private key: it signs the registration, and must be allowed to train on the datanet. */
@@ -102,6 +87,13 @@ export interface RunTrainingParameters extends TrainingHyperparameters {
   modelId?: bigint;
   /** Also record each example's loss under every checkpoint (default true; K forward passes over the rows). */
   checkpointLosses?: boolean;
+  /**
+   * Where the tensor work runs: on this thread (default), or in a worker thread (trainInWorker.ts), which
+   * a serving process uses so that its event loop keeps answering. Both give the same bits.
+   */
+  trainer?: 'inline' | 'worker';
+  /** The worker's tensor backend (default wasm); inline, the backend already chosen is used. */
+  backend?: TensorBackend;
   onProgress?: (p: RunTrainingProgress) => void;
   signal?: AbortSignal;
 }
@@ -111,6 +103,37 @@ export type RunTrainingProgress =
   | ({ phase: 'training' } & TrainProgress)
   | { phase: 'storing' }
   | { phase: 'registering' };
+
+/** What trainAndStore needs: the job, and whose access to check (no key: it registers nothing). */
+export interface TrainAndStoreParameters extends Omit<RunTrainingParameters, 'ownerKey' | 'name' | 'priceIn' | 'priceOut' | 'onProgress'> {
+  /** The model owner: must be allowed to train on the datanet (and own `modelId`). */
+  owner: Hex;
+  onProgress?: (p: Exclude<RunTrainingProgress, { phase: 'registering' }>) => void;
+}
+
+/** What registerTraining needs. */
+export type RegisterTrainingParameters = Pick<RunTrainingParameters, 'ownerKey' | 'name' | 'priceIn' | 'priceOut' | 'modelId'>;
+
+/** A stored training run: its files in the content store and the adapters dir, its rows in ClickHouse. */
+export interface StoredTraining {
+  adapterHash: Hex;
+  adapterURI: string;
+  adapterDir: string;
+  manifestHash: Hex;
+  baseModel: BaseModelIdentity;
+  datanets: DatanetVersionRef[];
+  rows: number;
+  trainRows: number;
+  evalRows: number;
+  steps: number;
+  initialEvalLoss: number | null;
+  evalLoss: number | null;
+  checkpoints: { step: number; adapterHash: Hex; dir: string }[];
+  seconds: number;
+}
+
+/** What registerTraining answers: the model, run and version, and the transactions sent. */
+export type Registration = Pick<RunTrainingResult, 'modelId' | 'runId' | 'version' | 'name' | 'priceIn' | 'priceOut' | 'alreadyRegistered' | 'runTxHash' | 'transactions'>;
 
 export interface RegistrationTx extends TxResult {
   /** `approve`: the registration fee's approval. */
@@ -186,9 +209,10 @@ export async function baseModelIdentity(dir: string): Promise<BaseModelIdentity>
  * Writes an adapter into the content store and out as `<adaptersDir>/<hash>/`, and answers its hash,
  * the manifest SHA-256 and the folder. Writing the same adapter again changes nothing.
  */
-async function storeAdapter(ctx: RunTrainingContext, adapter: LoraAdapter): Promise<{ adapterHash: Hex; manifestSha256: string; dir: string }> {
+async function storeAdapter(ctx: RunTrainingContext, host: HostAdapter): Promise<{ adapterHash: Hex; manifestSha256: string; dir: string }> {
   await mkdir(ctx.adaptersDir, { recursive: true });
   const temp = path.join(ctx.adaptersDir, `.tmp-${randomUUID()}`);
+  const adapter = toDevice(host);
   try {
     const hash = await writeAdapter(temp, adapter);
     const stored = await storeAdapterFiles(ctx.content, {
@@ -204,16 +228,40 @@ async function storeAdapter(ctx: RunTrainingContext, adapter: LoraAdapter): Prom
     }
     return { adapterHash: hash, manifestSha256: stored.manifestSha256, dir };
   } finally {
+    disposeLora(adapter);
     await rm(temp, { recursive: true, force: true });
   }
 }
 
-const canonical = (a: { contributionId: bigint; rowIndex: number }, b: { contributionId: bigint; rowIndex: number }) =>
-  a.contributionId < b.contributionId ? -1 : a.contributionId > b.contributionId ? 1 : a.rowIndex - b.rowIndex;
+/**
+ * Prices belong to a model, not to a version: a new version of a model cannot set them. Checked before
+ * any compute is spent (runTraining, and a caller that trains elsewhere and registers here).
+ */
+export function checkRegistrationParameters(p: Pick<RegisterTrainingParameters, 'modelId' | 'priceIn' | 'priceOut'>): void {
+  if (p.modelId !== undefined && (p.priceIn !== undefined || p.priceOut !== undefined)) {
+    throw new TrainingError(`cannot set prices when training a new version of model ${p.modelId}`, { details: 'a new version keeps the model\'s prices; change them with setModelPrices' });
+  }
+}
 
 export async function runTraining(ctx: RunTrainingContext, p: RunTrainingParameters): Promise<RunTrainingResult> {
   const started = performance.now();
-  const owner = privateKeyToAddress(p.ownerKey);
+  checkRegistrationParameters(p);
+  const { ownerKey, name, priceIn, priceOut, ...job } = p;
+  const stored = await trainAndStore(ctx, { ...job, owner: privateKeyToAddress(ownerKey) });
+  p.onProgress?.({ phase: 'registering' });
+  const registration = await registerTraining(ctx.chain, { ownerKey, name, priceIn, priceOut, modelId: p.modelId }, stored);
+  const { seconds: _, baseModel, ...files } = stored;
+  return { ...registration, ...files, baseModel: baseModel.id, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Steps 1 to 5: checks that `owner` may train on the version (and owns `modelId`), trains, and writes the
+ * adapter, checkpoints, records and manifest to the stores. Registers nothing: registerTraining does,
+ * with the owner's key (which a process that trains for someone else never holds).
+ */
+export async function trainAndStore(ctx: RunTrainingContext, p: TrainAndStoreParameters): Promise<StoredTraining> {
+  const started = performance.now();
+  const owner = getAddress(p.owner);
   const datanets: DatanetVersionRef[] = [{ datanetId: p.datanetId, version: p.version }];
   const what = `datanet ${p.datanetId} version ${p.version}`;
   const seed = p.seed ?? 0;
@@ -221,10 +269,6 @@ export async function runTraining(ctx: RunTrainingContext, p: RunTrainingParamet
   // 1. The chain's rules first: a refusal after an hour of training would waste the hour.
   await checkTrainingAccess(ctx.chain, { account: owner, datanets, action: `cannot train on ${what}` });
   if (p.modelId !== undefined) {
-    // Prices belong to the model, not to a version: changing them is setModelPrices, not a side effect of training.
-    if (p.priceIn !== undefined || p.priceOut !== undefined) {
-      throw new TrainingError(`cannot set prices when training a new version of model ${p.modelId}`, { details: 'a new version keeps the model\'s prices; change them with setModelPrices' });
-    }
     const model = await getModel(ctx.chain, p.modelId, `cannot train a new version of model ${p.modelId}`);
     if (getAddress(model.owner) !== owner) {
       throw new ContractRevertError(`cannot train a new version of model ${p.modelId}: ${owner} is not its owner (${model.owner} is)`, 'NotModelOwner', [p.modelId, owner]);
@@ -242,111 +286,101 @@ export async function runTraining(ctx: RunTrainingContext, p: RunTrainingParamet
     });
   }
 
-  // 3. Training.
+  // 3. Training, and every row's loss under each checkpoint: the tensor work, here or in a worker thread.
   const base = await baseModelIdentity(p.baseModelDir);
-  const tokenizer = readTokenizer(p.baseModelDir);
-  const model = loadModel(p.baseModelDir);
-  let result: Awaited<ReturnType<typeof trainLora>> | undefined;
-  try {
-    result = await trainLora({
-      model,
-      tokenizer,
-      examples: rows,
-      baseModel: base.id,
-      rank: p.rank,
-      alpha: p.alpha,
-      targets: p.targets,
-      steps: p.steps,
-      epochs: p.epochs,
-      batchSize: p.batchSize,
-      learningRate: p.learningRate,
-      weightDecay: p.weightDecay,
-      warmupSteps: p.warmupSteps,
-      evalFraction: p.evalFraction,
-      maxTokens: p.maxTokens,
-      seed,
-      checkpoints: p.checkpoints,
-      signal: p.signal,
-      onProgress: p.onProgress && ((t) => p.onProgress!({ phase: 'training', ...t })),
-    });
-    const trained = result;
+  const job: TrainJobInput = {
+    baseModelDir: p.baseModelDir,
+    baseModelId: base.id,
+    rows,
+    checkpointLosses: p.checkpointLosses ?? true,
+    seed,
+    ...pickHyperparameters(p),
+  };
+  const onTraining = p.onProgress && ((t: TrainProgress) => p.onProgress!({ phase: 'training', ...t }));
+  const trained =
+    p.trainer === 'worker'
+      ? await trainInWorker(job, { backend: p.backend, signal: p.signal, onProgress: onTraining })
+      : await runTrainJob(job, { signal: p.signal, onProgress: onTraining });
 
-    // 4. Files. Per-example records first: each row's loss under each checkpoint (the last checkpoint is
-    // the final adapter, so it gives the held-out rows' final losses too).
-    p.onProgress?.({ phase: 'storing' });
-    const hp = trained.manifest.hyperparameters;
-    const ordered = [...rows].sort(canonical);
-    const examples = ordered.map((r) => toExample(r.row, tokenizer, hp.maxTokens));
-    const withCheckpointLosses = p.checkpointLosses ?? true;
-    const perCheckpoint = (withCheckpointLosses ? trained.checkpoints : trained.checkpoints.slice(-1)).map(
-      (c) => exampleLosses(model, adapterHook(c.adapter), examples, hp.batchSize, tokenizer.eosToken).losses,
-    );
-    const finalLosses = perCheckpoint.at(-1)!;
-    const trainLoss = new Map(trained.trainExamples.map((e) => [`${e.contributionId}/${e.rowIndex}`, e.loss]));
-    const records: TrainingExampleFileRecord[] = ordered.map((r, i) => {
-      const key = `${r.contributionId}/${r.rowIndex}`;
-      const trainedLoss = trainLoss.get(key);
-      return {
-        contributionId: r.contributionId.toString(),
-        rowIndex: r.rowIndex,
-        rowHash: r.rowHash.toLowerCase() as Hex,
-        split: trainedLoss === undefined ? 'eval' : 'train',
-        tokens: examples[i]!.tokens.length,
-        truncated: examples[i]!.truncated,
-        loss: trainedLoss ?? finalLosses[i]!,
-        checkpointLosses: withCheckpointLosses ? perCheckpoint.map((l) => l[i]!) : [],
-      };
-    });
-
-    const final = await storeAdapter(ctx, trained.adapter);
-    const checkpoints: { step: number; adapterHash: Hex; manifestSha256: string; dir: string }[] = [];
-    for (const c of trained.checkpoints) checkpoints.push({ step: c.step, ...(await storeAdapter(ctx, c.adapter)) });
-    const stored = await storeTrainingRun(ctx.content, {
-      manifest: {
-        format: 'tributary-training-v1',
-        baseModel: base,
-        datanets: [{ datanetId: p.datanetId.toString(), version: p.version.toString(), root: version.root, contributionCount: version.contributions.length }],
-        training: { ...trained.manifest, rowsHash: trained.manifest.rowsHash as Hex, hyperparameters: { ...trained.manifest.hyperparameters } },
-        adapter: { adapterHash: final.adapterHash, manifestSha256: final.manifestSha256 },
-        checkpoints: checkpoints.map((c) => ({ step: c.step, adapterHash: c.adapterHash, manifestSha256: c.manifestSha256 })),
-      },
-      examples: records,
-    });
-
-    // 5. ClickHouse.
-    await insertTrainingRun(ctx.clickhouse, stored);
-
-    // 6. The chain, unless this run is registered already.
-    p.onProgress?.({ phase: 'registering' });
-    const adapterURI = storedAdapterURI(final.manifestSha256);
-    const name = p.name ?? `${base.name}-d${p.datanetId}-v${p.version}`;
-    const registration = await register(ctx, p, { owner, name, base, datanets, adapterHash: final.adapterHash, adapterURI, manifestHash: stored.manifestHash });
+  // 4. Files: the per-example records, the adapter and its checkpoints, the manifest.
+  p.onProgress?.({ phase: 'storing' });
+  const trainLoss = new Map(trained.trainExamples.map((e) => [`${e.contributionId}/${e.rowIndex}`, e.loss]));
+  const finalLosses = trained.losses.at(-1)!;
+  const rowHash = new Map(rows.map((r) => [`${r.contributionId}/${r.rowIndex}`, r.rowHash]));
+  const records: TrainingExampleFileRecord[] = trained.examples.map((e, i) => {
+    const key = `${e.contributionId}/${e.rowIndex}`;
+    const trainedLoss = trainLoss.get(key);
     return {
-      ...registration,
-      name: registration.name ?? name,
-      adapterHash: final.adapterHash,
-      adapterURI,
-      adapterDir: final.dir,
-      manifestHash: stored.manifestHash,
-      baseModel: base.id,
-      datanets,
-      rows: trained.manifest.rows,
-      trainRows: trained.manifest.trainRows,
-      evalRows: trained.manifest.evalRows,
-      steps: trained.manifest.steps,
-      initialEvalLoss: trained.manifest.initialEvalLoss,
-      evalLoss: trained.manifest.evalLoss,
-      checkpoints: checkpoints.map((c) => ({ step: c.step, adapterHash: c.adapterHash, dir: c.dir })),
-      seconds: (performance.now() - started) / 1000,
+      contributionId: e.contributionId.toString(),
+      rowIndex: e.rowIndex,
+      rowHash: rowHash.get(key)!.toLowerCase() as Hex,
+      split: trainedLoss === undefined ? 'eval' : 'train',
+      tokens: e.tokens,
+      truncated: e.truncated,
+      loss: trainedLoss ?? finalLosses[i]!,
+      checkpointLosses: job.checkpointLosses ? trained.losses.map((l) => l[i]!) : [],
     };
-  } finally {
-    if (result) {
-      disposeLora(result.adapter);
-      // The last checkpoint may share nothing with `adapter` (snapshots are clones): free every one.
-      for (const c of result.checkpoints) disposeLora(c.adapter);
-    }
-    disposeModel(model);
-  }
+  });
+
+  const final = await storeAdapter(ctx, trained.adapter);
+  const checkpoints: { step: number; adapterHash: Hex; manifestSha256: string; dir: string }[] = [];
+  for (const c of trained.checkpoints) checkpoints.push({ step: c.step, ...(await storeAdapter(ctx, c.adapter)) });
+  const stored = await storeTrainingRun(ctx.content, {
+    manifest: {
+      format: 'tributary-training-v1',
+      baseModel: base,
+      datanets: [{ datanetId: p.datanetId.toString(), version: p.version.toString(), root: version.root, contributionCount: version.contributions.length }],
+      training: { ...trained.manifest, rowsHash: trained.manifest.rowsHash as Hex, hyperparameters: { ...trained.manifest.hyperparameters } },
+      adapter: { adapterHash: final.adapterHash, manifestSha256: final.manifestSha256 },
+      checkpoints: checkpoints.map((c) => ({ step: c.step, adapterHash: c.adapterHash, manifestSha256: c.manifestSha256 })),
+    },
+    examples: records,
+  });
+
+  // 5. ClickHouse.
+  await insertTrainingRun(ctx.clickhouse, stored);
+  return {
+    adapterHash: final.adapterHash,
+    adapterURI: storedAdapterURI(final.manifestSha256),
+    adapterDir: final.dir,
+    manifestHash: stored.manifestHash,
+    baseModel: base,
+    datanets,
+    rows: trained.manifest.rows,
+    trainRows: trained.manifest.trainRows,
+    evalRows: trained.manifest.evalRows,
+    steps: trained.manifest.steps,
+    initialEvalLoss: trained.manifest.initialEvalLoss,
+    evalLoss: trained.manifest.evalLoss,
+    checkpoints: checkpoints.map((c) => ({ step: c.step, adapterHash: c.adapterHash, dir: c.dir })),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * Step 6: registers a stored run on-chain through ModelRegistry, signed by the owner's key: a new model,
+ * or a new version of `modelId`. Nothing is sent when the chain already has this run (same owner,
+ * manifest and adapter): the earlier registration is the answer.
+ */
+export async function registerTraining(
+  chain: ChainContext,
+  p: RegisterTrainingParameters,
+  t: Pick<StoredTraining, 'baseModel' | 'datanets' | 'adapterHash' | 'adapterURI' | 'manifestHash'>,
+): Promise<Registration> {
+  checkRegistrationParameters(p);
+  const owner = privateKeyToAddress(p.ownerKey);
+  const [d] = t.datanets;
+  const name = p.name ?? `${t.baseModel.name}-d${d!.datanetId}-v${d!.version}`;
+  const registration = await register(chain, p, { owner, name, base: t.baseModel, datanets: t.datanets, adapterHash: t.adapterHash, adapterURI: t.adapterURI, manifestHash: t.manifestHash });
+  return { ...registration, name: registration.name ?? name };
+}
+
+/** The hyperparameters the caller set (and only those: trainLora's defaults fill the rest). */
+function pickHyperparameters(p: TrainingHyperparameters): TrainingHyperparameters {
+  const keys = ['rank', 'alpha', 'targets', 'steps', 'epochs', 'batchSize', 'learningRate', 'weightDecay', 'warmupSteps', 'evalFraction', 'maxTokens', 'checkpoints'] as const;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (p[k] !== undefined) out[k] = p[k];
+  return out as TrainingHyperparameters;
 }
 
 interface Registered {
@@ -362,11 +396,10 @@ interface Registered {
 }
 
 async function register(
-  ctx: RunTrainingContext,
-  p: RunTrainingParameters,
+  chain: ChainContext,
+  p: RegisterTrainingParameters,
   r: { owner: Hex; name: string; base: BaseModelIdentity; datanets: DatanetVersionRef[]; adapterHash: Hex; adapterURI: string; manifestHash: Hex },
 ): Promise<Registered> {
-  const chain = ctx.chain;
   const earlier = await findModelRegistration(chain, { submitter: r.owner, manifestHash: r.manifestHash, adapterHash: r.adapterHash });
   if (earlier) {
     const [m, registered] = await Promise.all([getModel(chain, earlier.modelId), getModelRegistration(chain, earlier.modelId)]);
