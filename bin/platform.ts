@@ -31,7 +31,8 @@ import { seedServingDemo } from './demoServing.ts';
 import { startServing, type ServingPart } from './servingPart.ts';
 import { startAttribution } from './attributionPart.ts';
 import { runDemoEpoch } from './demoEpoch.ts';
-import type { EpochSchedule } from '../attribution/index.ts';
+import { ensureTrainingSketches, type EpochSchedule } from '../attribution/index.ts';
+import { trainingRoute } from '../serving/index.ts';
 
 export interface Platform {
   devnet: Devnet;
@@ -158,6 +159,22 @@ export async function startPlatform(
       serving = part;
       stops.push(() => part.stop());
       routes.push(...part.routes);
+      // `tributary train` hands its job here while this process holds the stores: trained in a worker
+      // thread, stored, and sketched for attribution; the owner's process registers it.
+      const adaptersDir = join(c.dataDir, 'adapters');
+      routes.push(
+        trainingRoute({
+          ctx: { clickhouse: ch.client, content, chain, adaptersDir },
+          baseModelDir: c.baseModelDir,
+          domain: { chainId: devnet.deployment.chainId, registry: devnet.deployment.contracts.ModelRegistry },
+          afterStore: async (stored) => {
+            const s = await ensureTrainingSketches({ clickhouse: ch.client, content: content!, baseModelDir: c.baseModelDir, adaptersDir }, stored.manifestHash);
+            log.info('training job stored', { adapterHash: stored.adapterHash, manifestHash: stored.manifestHash, sketchedExamples: s.records.length });
+            return { sketchedExamples: s.records.length, sketchSha256: s.sketchSha256 };
+          },
+          onError: (e) => log.error('training job failed', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+        }),
+      );
     }
 
     let indexer: Indexer | undefined;

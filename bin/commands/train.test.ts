@@ -1,6 +1,6 @@
 // `tributary train` with no `tributary up` running: the command opens the data dir's stores, indexes the
 // chain, trains, stores and registers, and says what it did; again, it registers nothing. With `up`
-// running it refuses and says why. (runTraining itself in depth: test/train.test.ts.)
+// running it hands the job to it over HTTP and registers what it stored. (runTraining itself in depth: test/train.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { ANVIL_KEYS, type Devnet } from '../../contracts/index.ts';
 import { startTestDevnet } from '../../contracts/testing/devnet.ts';
-import { openClickHouse, openFsContentStore } from '../../schema/index.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CLICKHOUSE_MIGRATIONS, migrate, openClickHouse, openFsContentStore, syncContentRows } from '../../schema/index.ts';
+import { startIndexer, SILENT_LOGGER } from '../../indexer/index.ts';
+import { trainingRoute } from '../../serving/index.ts';
 import { ConfigError } from '../config.ts';
 import { remoteChainEnv } from '../testing/remoteEnv.ts';
 import { colorFiles, seedTrainingDatanet, writeTinyBaseModel } from '../testing/trainingFixture.ts';
@@ -98,15 +102,44 @@ describe('tributary train (no platform running)', () => {
     await expect(run(ARGS(), noKey)).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('refuses while `tributary up` holds the data dir', async () => {
+  it('with `tributary up` holding the data dir, hands the job to it over HTTP and registers what it stored', async () => {
+    // A stand-in for the running platform: the data dir's stores, indexed, behind POST /training/jobs.
+    const ch = await openClickHouse({ dataDir });
+    const content = await openFsContentStore({ root: join(dataDir, 'content') });
+    await migrate(ch, CLICKHOUSE_MIGRATIONS);
+    await syncContentRows(ch.client, content);
+    const indexer = startIndexer({ rpcUrl: devnet.rpcUrl, deployment: devnet.deployment, clickhouse: ch, finality: 0, log: SILENT_LOGGER, pollIntervalMs: 100 });
+    await indexer.waitForHeight(Number(await devnet.conn.publicClient.getBlockNumber({ cacheTime: 0 })), 30_000);
+    const route = trainingRoute({
+      ctx: { clickhouse: ch.client, content, chain: devnet, adaptersDir: join(dataDir, 'adapters') },
+      baseModelDir: modelDir,
+      domain: { chainId: devnet.deployment.chainId, registry: devnet.deployment.contracts.ModelRegistry },
+    });
+    const jobs: string[] = [];
+    const server = createServer((req, res) => {
+      jobs.push(`${req.method} ${req.url}`);
+      void route(req, res, new URL(req.url!, 'http://x').pathname).then((handled) => {
+        if (!handled) res.writeHead(404).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const upFile = join(dataDir, 'up.json');
-    writeFileSync(upFile, JSON.stringify({ pid: process.pid, port: 1, rpcUrl: devnet.rpcUrl }));
+    writeFileSync(upFile, JSON.stringify({ pid: process.pid, port: (server.address() as AddressInfo).port, rpcUrl: devnet.rpcUrl }));
     try {
-      await expect(run(ARGS())).rejects.toThrow(
-        `\`tributary up\` is running for ${dataDir} (pid ${process.pid}) and holds its stores, so \`tributary train\` cannot open them\n  stop \`tributary up\` (Ctrl-C) and run this command again, or submit the training job to the running platform over HTTP`,
-      );
+      const remote = ARGS().filter((a, i, all) => a !== '--base' && all[i - 1] !== '--base').map((a) => (a === '5' ? '7' : a)); // another seed: another run
+      const out = await run([...remote, '--name', 'remote-colors']);
+      expect(jobs).toEqual(['POST /training/jobs']);
+      expect(out).toMatch(new RegExp(`^trained a LoRA adapter on datanet ${datanetId} version 1: 20 rows \\(18 trained on, 2 held out\\), 12 steps in`));
+      expect(out).toMatch(new RegExp(`  base model test-tiny@sha256:[0-9a-f]{64} \\(the platform's, pid ${process.pid}\\)`));
+      expect(out).toMatch(/registered model 2 "remote-colors" version 1 \(training run 2\)\n  registerModel in tx 0x[0-9a-f]{64}/);
+      // The same job again finds the registration; a base model of its own is refused, in words.
+      expect(JSON.parse(await run([...remote, '--json']))).toMatchObject({ modelId: '2', alreadyRegistered: true, transactions: [] });
+      await expect(run(ARGS())).rejects.toThrow('--base: `tributary up` is running for');
     } finally {
       rmSync(upFile, { force: true });
+      server.close();
+      await indexer.stop();
+      await ch.close();
     }
   });
 });

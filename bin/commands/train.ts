@@ -4,9 +4,10 @@
 // This process opens the stores itself: the data dir's chDB (or CLICKHOUSE_URL) and content store. With
 // embedded chDB it also brings ClickHouse up to the chain head first (the content store's uploads, then
 // the chain's events through the indexer), so the version's rows are there, and once more afterwards, so
-// the new model shows in GraphQL. A running `tributary up` holds the embedded stores, so then the command
-// refuses and says so. With CLICKHOUSE_URL the indexer is another process's (`up` or `tributary index`):
-// the command waits for it to reach the version.
+// the new model shows in GraphQL. A running `tributary up` holds the embedded stores: then the command
+// hands the job to it over HTTP (POST /training/jobs, signed by OWNER_KEY), follows its progress, and
+// registers what the platform stored with OWNER_KEY itself (../trainingClient.ts). With CLICKHOUSE_URL the
+// indexer is another process's (`up` or `tributary index`): the command waits for it to reach the version.
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -16,7 +17,20 @@ import { syncTrainingRecords } from '../../schema/index.ts';
 import { indexToHead } from '../indexToHead.ts';
 import { ensureTrainingSketches } from '../../attribution/index.ts';
 import { useTensorBackend } from '../../serving/index.ts';
-import { runTraining, type RunTrainingParameters, type RunTrainingProgress, type RunTrainingResult } from '../../serving/index.ts';
+import {
+  checkRegistrationParameters,
+  registerTraining,
+  runTraining,
+  type JobParameters,
+  type RegisterTrainingParameters,
+  type RunTrainingParameters,
+  type RunTrainingProgress,
+  type RunTrainingResult,
+  type StoredTraining,
+} from '../../serving/index.ts';
+import type { Hex } from 'viem';
+import { trainOnPlatform } from '../trainingClient.ts';
+import { runningUpPort } from '../runningUp.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { openChainSession, runningChain, type ChainSession } from '../chainSession.ts';
@@ -170,6 +184,86 @@ function progressBar(): { onProgress: (p: RunTrainingProgress) => void; stop(): 
   };
 }
 
+/** The progress lines and the bar. */
+function reportProgress(log: Logger, bar: ReturnType<typeof progressBar> | undefined) {
+  return (p: RunTrainingProgress) => {
+    if (p.phase === 'rows') log.info(`training on ${p.rows} rows of ${p.contributions} contributions`);
+    else if (p.phase === 'storing') log.debug('storing the adapter, checkpoints, records and manifest');
+    else if (p.phase === 'registering') log.debug('registering on-chain');
+    bar?.onProgress(p);
+    if (p.phase === 'training' && p.step === p.steps) bar?.stop();
+  };
+}
+
+// ------------------------------------------------------------------ the job
+
+/** The hyperparameters given on the command line (the rest default as trainLora documents). */
+function jobParameters(o: TrainOptions): JobParameters {
+  return {
+    ...(o.rank !== undefined && { rank: o.rank }),
+    ...(o.alpha !== undefined && { alpha: o.alpha }),
+    ...(o.targets !== undefined && { targets: o.targets }),
+    ...(o.steps !== undefined && { steps: o.steps }),
+    ...(o.epochs !== undefined && { epochs: o.epochs }),
+    ...(o.batch !== undefined && { batchSize: o.batch }),
+    ...(o.lr !== undefined && { learningRate: o.lr }),
+    ...(o.seed !== undefined && { seed: o.seed }),
+    ...(o.checkpoints !== undefined && { checkpoints: o.checkpoints }),
+  };
+}
+
+function registration(o: TrainOptions): Omit<RegisterTrainingParameters, 'ownerKey'> {
+  return {
+    ...(o.name !== undefined && { name: o.name }),
+    ...(o.priceIn !== undefined && { priceIn: o.priceIn }),
+    ...(o.priceOut !== undefined && { priceOut: o.priceOut }),
+    ...(o.model !== undefined && { modelId: o.model }),
+  };
+}
+
+/**
+ * With a `tributary up` holding the data dir's embedded stores: the platform trains (in a worker thread,
+ * on its own base model) and stores the run; this process signs the job and registers the model with
+ * OWNER_KEY, which never leaves it.
+ */
+async function trainOnRunningPlatform(c: Config, o: TrainOptions, ownerKey: Hex, pid: number, log: Logger, out: (t: string) => void): Promise<void> {
+  if (o.base !== undefined) {
+    throw new ConfigError([`--base: \`tributary up\` is running for ${c.dataDir} (pid ${pid}) and trains on its own base model (its BASE_MODEL_DIR); leave --base out, or stop \`tributary up\` to train on another`]);
+  }
+  const port = runningUpPort(c.dataDir);
+  if (port === undefined) throw new TributaryError(`\`tributary up\` is running for ${c.dataDir} (pid ${pid}) but has not recorded its HTTP port yet`, { details: 'wait until it has started, then run this command again', retryable: true });
+  checkRegistrationParameters(registration(o));
+  const started = performance.now();
+  const session = await openChainSession(c, log);
+  try {
+    log.info(`handing the training job to the running platform (pid ${pid}, port ${port})`);
+    const bar = o.json ? undefined : progressBar();
+    let stored: StoredTraining;
+    try {
+      stored = await trainOnPlatform({
+        baseUrl: `http://127.0.0.1:${port}`,
+        chain: session,
+        ownerKey,
+        datanetId: o.datanet,
+        version: o.version,
+        ...(o.model !== undefined && { modelId: o.model }),
+        parameters: jobParameters(o),
+        onProgress: reportProgress(log, bar),
+        onWaiting: () => log.info(`waiting for the platform's indexer to reach datanet ${o.datanet} version ${o.version}`),
+      });
+    } finally {
+      bar?.stop();
+    }
+    log.debug('registering on-chain');
+    const reg = await registerTraining(session, { ownerKey, ...registration(o) }, stored);
+    const { seconds: _, baseModel, ...files } = stored;
+    const result: RunTrainingResult = { ...reg, ...files, baseModel: baseModel.id, seconds: (performance.now() - started) / 1000 };
+    out(o.json ? toJson(result) + '\n' : summary(result, `the platform's, pid ${pid}`));
+  } finally {
+    await session.close();
+  }
+}
+
 // ------------------------------------------------------------------ the verb
 
 export function registerTrainCommand(program: Command, io: DatanetCommandIo = {}): Command {
@@ -202,11 +296,7 @@ export function registerTrainCommand(program: Command, io: DatanetCommandIo = {}
       const baseModelDir = o.base ?? c.baseModelDir;
 
       const up = runningChain(c.dataDir);
-      if (up?.source === 'up' && !c.clickhouseUrl) {
-        throw new TributaryError(`\`tributary up\` is running for ${c.dataDir} (pid ${up.pid}) and holds its stores, so \`tributary train\` cannot open them`, {
-          details: 'stop `tributary up` (Ctrl-C) and run this command again, or submit the training job to the running platform over HTTP',
-        });
-      }
+      if (up?.source === 'up' && !c.clickhouseUrl) return trainOnRunningPlatform(c, o, ownerKey, up.pid, log, out);
 
       const session = await openChainSession(c, log);
       try {
@@ -227,26 +317,9 @@ export function registerTrainCommand(program: Command, io: DatanetCommandIo = {}
             baseModelDir,
             datanetId: o.datanet,
             version: o.version,
-            ...(o.rank !== undefined && { rank: o.rank }),
-            ...(o.alpha !== undefined && { alpha: o.alpha }),
-            ...(o.targets !== undefined && { targets: o.targets }),
-            ...(o.steps !== undefined && { steps: o.steps }),
-            ...(o.epochs !== undefined && { epochs: o.epochs }),
-            ...(o.batch !== undefined && { batchSize: o.batch }),
-            ...(o.lr !== undefined && { learningRate: o.lr }),
-            ...(o.seed !== undefined && { seed: o.seed }),
-            ...(o.checkpoints !== undefined && { checkpoints: o.checkpoints }),
-            ...(o.name !== undefined && { name: o.name }),
-            ...(o.priceIn !== undefined && { priceIn: o.priceIn }),
-            ...(o.priceOut !== undefined && { priceOut: o.priceOut }),
-            ...(o.model !== undefined && { modelId: o.model }),
-            onProgress: (p) => {
-              if (p.phase === 'rows') log.info(`training on ${p.rows} rows of ${p.contributions} contributions`);
-              else if (p.phase === 'storing') log.debug('storing the adapter, checkpoints, records and manifest');
-              else if (p.phase === 'registering') log.debug('registering on-chain');
-              bar?.onProgress(p);
-              if (p.phase === 'training' && p.step === p.steps) bar?.stop();
-            },
+            ...jobParameters(o),
+            ...registration(o),
+            onProgress: reportProgress(log, bar),
           };
           let result: RunTrainingResult;
           try {
