@@ -7,7 +7,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { keyGrantTypedData, type CreatedKeyJson, type KeyGrantDomain } from '../api/index.ts';
 import { ANVIL_KEYS, type ChainContext } from '../contracts/index.ts';
 import type { Indexer } from '../indexer/index.ts';
-import type { ClickHouseStore, ContentStore } from '../schema/index.ts';
+import type { ClickHouseStore, FsContentStore } from '../schema/index.ts';
 import { runTraining, type RunTrainingResult } from '../serving/index.ts';
 import { ensureTrainingSketches } from '../attribution/index.ts';
 import { DEMO_PAYERS, type SeededDatanet } from './demo.ts';
@@ -17,7 +17,7 @@ import type { ServingPart } from './servingPart.ts';
 export interface SeedServingDemoParameters {
   chain: ChainContext;
   ch: ClickHouseStore;
-  content: ContentStore;
+  content: FsContentStore;
   indexer: Indexer;
   serving: ServingPart;
   /** The running platform, e.g. http://127.0.0.1:4000. */
@@ -100,7 +100,7 @@ export async function seedServingDemo(p: SeedServingDemoParameters): Promise<Ser
     );
     log.info(`demo: registered model ${r.modelId} "${r.name}" (eval loss ${r.initialEvalLoss?.toFixed(3) ?? 'n/a'} → ${r.evalLoss?.toFixed(3) ?? 'n/a'}, ${r.seconds.toFixed(1)} s)`);
     // As `tributary train` does: the run's gradient sketches, for attribution.
-    const s = await ensureTrainingSketches({ clickhouse: p.ch.client, content: p.content, baseModelDir: p.baseModelDir, adaptersDir: p.adaptersDir }, r.manifestHash);
+    const s = await ensureTrainingSketches({ clickhouse: p.ch.client, content: p.content, baseModelDir: p.baseModelDir, adaptersDir: p.adaptersDir }, r.manifestHash, { worker: { contentRoot: p.content.root } });
     log.info(`demo: sketched ${s.records.length} training examples at ${s.file.checkpoints.length} checkpoints (${s.file.spec.dims} numbers each)`);
     models.push(r);
   }

@@ -159,8 +159,8 @@ export async function startPlatform(
       serving = part;
       stops.push(() => part.stop());
       routes.push(...part.routes);
-      // `tributary train` hands its job here while this process holds the stores: trained in a worker
-      // thread, stored, and sketched for attribution; the owner's process registers it.
+      // `tributary train` hands its job here while this process holds the stores: trained and sketched for
+      // attribution in worker threads (the engine keeps serving), stored; the owner's process registers it.
       const adaptersDir = join(c.dataDir, 'adapters');
       routes.push(
         trainingRoute({
@@ -168,7 +168,7 @@ export async function startPlatform(
           baseModelDir: c.baseModelDir,
           domain: { chainId: devnet.deployment.chainId, registry: devnet.deployment.contracts.ModelRegistry },
           afterStore: async (stored) => {
-            const s = await ensureTrainingSketches({ clickhouse: ch.client, content: content!, baseModelDir: c.baseModelDir, adaptersDir }, stored.manifestHash);
+            const s = await ensureTrainingSketches({ clickhouse: ch.client, content: content!, baseModelDir: c.baseModelDir, adaptersDir }, stored.manifestHash, { worker: { contentRoot: content!.root } });
             log.info('training job stored', { adapterHash: stored.adapterHash, manifestHash: stored.manifestHash, sketchedExamples: s.records.length });
             return { sketchedExamples: s.records.length, sketchSha256: s.sketchSha256 };
           },

@@ -3,7 +3,7 @@
 // with its own key. Malformed, stale, forged, forbidden and unknown jobs are refused with their status
 // before any training; a second job waits (409) while one runs, and a client that leaves ends its job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { trainingRoute, TRAINING_JOBS_PATH, type TrainingJobEvent } from '../ser
 import { registerTraining, trainAndStore, type RunTrainingContext, type StoredTraining } from '../serving/train/runTraining.ts';
 import { JOB_MAX_AGE_SECONDS, trainingJobTypedData, type JobParameters, type TrainingJobDomain } from '../serving/train/trainingJobGrant.ts';
 import { colorFiles, seedTrainingDatanet, writeTinyBaseModel } from '../bin/testing/trainingFixture.ts';
+import { ensureTrainingSketches } from '../attribution/index.ts';
 
 const OWNER = ANVIL_KEYS[7]; // datanet owner and curator
 const BUILDER = privateKeyToAccount(ANVIL_KEYS[8]!); // model owner
@@ -178,5 +179,29 @@ describe('POST /training/jobs', () => {
     }
     expect(next.status).toBe(200);
     expect((await events(next)).at(-1)!.type).toBe('result');
+  }, 120_000);
+});
+
+describe('training sketches in a worker thread', () => {
+  it('store the same sketch files, bit for bit, as computing them on this thread', async () => {
+    const run = await trainAndStore(ctx, { owner: BUILDER.address, baseModelDir: baseDir, datanetId, version: 1n, ...PARAMS, seed: 11 });
+    // A copy of the content store before any sketch of this run exists: the inline arm writes there.
+    const copy = join(dir, 'content-copy');
+    cpSync(content.root, copy, { recursive: true });
+    const other = await openFsContentStore({ root: copy });
+    const progress: number[] = [];
+    const inWorker = await ensureTrainingSketches({ clickhouse: ch.client, content, baseModelDir: baseDir, adaptersDir: ctx.adaptersDir }, run.manifestHash, {
+      worker: { contentRoot: content.root },
+      onProgress: (p) => progress.push(p.checkpoint),
+    });
+    const inline = await ensureTrainingSketches({ clickhouse: ch.client, content: other, baseModelDir: baseDir, adaptersDir: ctx.adaptersDir }, run.manifestHash);
+    expect(inWorker.created).toBe(true);
+    expect(inline.created).toBe(true);
+    expect(inWorker.sketchSha256).toBe(inline.sketchSha256);
+    expect(inWorker.file.checkpoints).toEqual(inline.file.checkpoints);
+    for (let k = 0; k < inline.file.checkpoints.length; k++) expect(await inWorker.readCheckpoint(k)).toEqual(await inline.readCheckpoint(k));
+    expect(new Set(progress)).toEqual(new Set([1, 2]));
+    // Asked again, the stored sketches are the answer.
+    expect((await ensureTrainingSketches({ clickhouse: ch.client, content, baseModelDir: baseDir, adaptersDir: ctx.adaptersDir }, run.manifestHash, { worker: { contentRoot: content.root } })).created).toBe(false);
   }, 120_000);
 });

@@ -32,10 +32,12 @@ import {
   warmupCosine,
   type Gpt2Model,
   type LoraAdapter,
+  type TensorBackend,
   type Tokenizer,
 } from '../../serving/index.ts';
 import { createProjection, sketchSpec, type SketchSpec } from '../influence/projection.ts';
 import { sketchExamplesAsync } from '../influence/sketch.ts';
+import { sketchInWorker } from './sketchInWorker.ts';
 import { createTrainingSketchWriter, loadTrainingSketches, type StoredTrainingSketches, type TrainingSketchInfo, type TrainingSketchWriterOptions } from './trainingSketchFiles.ts';
 
 export { trainingSketchRef, trainingSketchPartsRef } from './trainingSketchFiles.ts';
@@ -57,10 +59,23 @@ export interface TrainingSketchContext {
   adaptersDir?: string;
 }
 
+export interface SketchProgress {
+  checkpoint: number;
+  checkpoints: number;
+  done: number;
+  total: number;
+}
+
 export interface SketchTrainingRunOptions extends TrainingSketchWriterOptions {
-  onProgress?: (p: { checkpoint: number; checkpoints: number; done: number; total: number }) => void;
+  onProgress?: (p: SketchProgress) => void;
   /** Examples per gradient pass (default 16). */
   batchSize?: number;
+  /**
+   * Compute the sketches in a worker thread (trainingSketchWorker.ts), which opens the file content store
+   * at `contentRoot` (ctx.content's root) itself; the rows are read and the ClickHouse row written here.
+   * A serving process uses this so that its event loop keeps answering.
+   */
+  worker?: { contentRoot: string; backend?: TensorBackend };
 }
 
 export interface TrainingSketches {
@@ -99,7 +114,7 @@ function trainRecords(examples: readonly TrainingExampleFileRecord[]): TrainingE
 }
 
 /** A checkpoint (or any adapter) of a run, from the adapters folder when written out there, else the content store. */
-export async function loadCheckpointAdapter(ctx: TrainingSketchContext, adapterHash: Hex): Promise<LoraAdapter> {
+export async function loadCheckpointAdapter(ctx: Pick<TrainingSketchContext, 'content' | 'adaptersDir'>, adapterHash: Hex): Promise<LoraAdapter> {
   const dir = ctx.adaptersDir && path.join(ctx.adaptersDir, adapterHash);
   if (dir && existsSync(dir)) return readAdapter(dir);
   const stored = await loadAdapterFiles(ctx.content, adapterHash);
@@ -141,7 +156,11 @@ export async function ensureTrainingSketches(ctx: TrainingSketchContext, manifes
       hp.learningRate !== undefined && hp.steps !== undefined
         ? warmupCosine({ peak: hp.learningRate, warmupSteps: hp.warmupSteps ?? 0, totalSteps: hp.steps, floor: hp.minLearningRate ?? 0 })
         : () => 0;
-    await sketchCheckpoints(ctx, model, tokenizer, manifestHash, manifest.checkpoints, examples, records, lrAt, opts);
+    // The checkpoint after `step` updates was last moved by update index step − 1.
+    const checkpoints = manifest.checkpoints.map((x) => ({ step: x.step, learningRate: lrAt(x.step - 1), adapterHash: x.adapterHash as Hex }));
+    const job: SketchJob = { manifestHash, checkpoints, examples, records, batchSize: opts.batchSize, maxPartBytes: opts.maxPartBytes };
+    if (opts.worker) await sketchInWorker({ ...job, contentRoot: opts.worker.contentRoot, adaptersDir: ctx.adaptersDir, baseModelDir: ctx.baseModelDir, backend: opts.worker.backend ?? 'wasm' }, opts.onProgress);
+    else await sketchCheckpoints(ctx, model, tokenizer, job, opts.onProgress);
     const stored = await loadTrainingSketches(ctx.content, manifestHash);
     if (!stored) throw new TrainingSketchError(`the sketches of training run ${manifestHash} were stored but their ref is missing`);
     return found(ctx, manifestHash, stored, about, records, true);
@@ -167,34 +186,40 @@ async function found(
   return { manifestHash, sketchSha256: stored.sha256, layout: stored.layout, file: stored.info, readCheckpoint: stored.readCheckpoint, ...about, created };
 }
 
+/** What sketching a run's checkpoints needs, as plain data (it may be posted to a worker thread). */
+export interface SketchJob {
+  manifestHash: Hex;
+  checkpoints: { step: number; learningRate: number; adapterHash: Hex }[];
+  examples: ReturnType<typeof toExample>[];
+  records: TrainingExampleFileRecord[];
+  batchSize?: number;
+  maxPartBytes?: number;
+}
+
 /** Sketches every checkpoint in turn and stores each as soon as it is done (trainingSketchFiles.ts), then the manifest. */
-async function sketchCheckpoints(
-  ctx: TrainingSketchContext,
+export async function sketchCheckpoints(
+  store: Pick<TrainingSketchContext, 'content' | 'adaptersDir'>,
   model: Gpt2Model,
-  tokenizer: Tokenizer,
-  manifestHash: Hex,
-  checkpoints: readonly { step: number; adapterHash: string }[],
-  examples: ReturnType<typeof toExample>[],
-  records: readonly TrainingExampleFileRecord[],
-  lrAt: (step: number) => number,
-  opts: SketchTrainingRunOptions,
+  tokenizer: Pick<Tokenizer, 'eosToken'>,
+  job: SketchJob,
+  onProgress?: (p: SketchProgress) => void,
 ): Promise<void> {
+  const { manifestHash, checkpoints, examples, records } = job;
   if (checkpoints.length === 0) throw new TrainingSketchError(`training run ${manifestHash} has no checkpoints to sketch`);
   let writer: ReturnType<typeof createTrainingSketchWriter> | undefined;
   let spec: SketchSpec | undefined;
   for (const [k, c] of checkpoints.entries()) {
-    const adapter = await loadCheckpointAdapter(ctx, c.adapterHash as Hex);
+    const adapter = await loadCheckpointAdapter(store, c.adapterHash);
     try {
       if (!spec || !writer) {
         spec = sketchSpec(adapter, { seed: TRAINING_SKETCH_SEED, width: TRAINING_SKETCH_WIDTH });
         const info: TrainingSketchInfo = {
           manifestHash,
           spec,
-          // The checkpoint after `step` updates was last moved by update index step − 1.
-          checkpoints: checkpoints.map((x) => ({ step: x.step, learningRate: lrAt(x.step - 1), adapterHash: x.adapterHash as Hex })),
+          checkpoints,
           examples: records.map((r) => ({ contributionId: BigInt(r.contributionId), rowIndex: r.rowIndex })),
         };
-        writer = createTrainingSketchWriter(ctx.content, info, { maxPartBytes: opts.maxPartBytes });
+        writer = createTrainingSketchWriter(store.content, info, { maxPartBytes: job.maxPartBytes });
       }
       const projection = createProjection(spec);
       try {
@@ -204,8 +229,8 @@ async function sketchCheckpoints(
           projection,
           examples,
           padId: tokenizer.eosToken,
-          ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
-          onProgress: (done, total) => opts.onProgress?.({ checkpoint: k + 1, checkpoints: checkpoints.length, done, total }),
+          ...(job.batchSize ? { batchSize: job.batchSize } : {}),
+          onProgress: (done, total) => onProgress?.({ checkpoint: k + 1, checkpoints: checkpoints.length, done, total }),
         });
         await writer.putCheckpoint(k, s.values);
       } finally {

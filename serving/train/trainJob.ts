@@ -148,9 +148,3 @@ export interface TrainWorkerRequest {
   input: TrainJobInput;
   backend: TensorBackend;
 }
-
-/** What the worker posts: progress, then one answer. */
-export type TrainWorkerMessage =
-  | { type: 'progress'; progress: TrainProgress }
-  | { type: 'done'; output: TrainJobOutput }
-  | { type: 'error'; error: { name: string; message: string; details?: string } };
