@@ -70,7 +70,7 @@ export {
 } from './train/runTraining.ts';
 export { runTrainJob, type TrainJobInput, type TrainJobOutput } from './train/trainJob.ts';
 export { trainInWorker, type TrainInWorkerOptions } from './train/trainInWorker.ts';
-export { runWorkerJob, serveWorkerJob, type WorkerJobError, type WorkerJobOptions } from './workerJob.ts';
+export { runWorkerJob, type WorkerJobError, type WorkerJobOptions, type WorkerJobHandler } from './workerJob.ts';
 export { trainingJobTypedData, checkTrainingJob, jobParametersHash, JOB_MAX_AGE_SECONDS, type TrainingJob, type TrainingJobDomain, type JobParameters } from './train/trainingJobGrant.ts';
 export { trainingRoute, TRAINING_JOBS_PATH, type TrainingRouteOptions, type TrainingJobEvent } from './http/trainingRoute.ts';
 export * from './billing/index.ts';

@@ -79,6 +79,12 @@ describe('trainInWorker', () => {
     expect(there.at(-1)!.step).toBe(6);
   }, 60_000);
 
+  it('the worker is kept for the next job, which gives the same bits again', async () => {
+    const first = await trainInWorker(input({ steps: 4 }));
+    const second = await trainInWorker(input({ steps: 4 }));
+    expect(fingerprint(second)).toEqual(fingerprint(first));
+  }, 60_000);
+
   it('an abort ends the worker at once and rejects with TrainingAbortedError', async () => {
     const ac = new AbortController();
     const seen: number[] = [];
