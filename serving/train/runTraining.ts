@@ -116,9 +116,13 @@ export type RegisterTrainingParameters = Pick<RunTrainingParameters, 'ownerKey' 
 
 /** A stored training run: its files in the content store and the adapters dir, its rows in ClickHouse. */
 export interface StoredTraining {
+  /** SHA-256 of the adapter's weights file: ModelRegistry's adapterHash. */
   adapterHash: Hex;
+  /** `sha256:<adapter manifest sha256>`: where the content store holds it. */
   adapterURI: string;
+  /** The adapter written out in PEFT's layout. */
   adapterDir: string;
+  /** SHA-256 of the training manifest: ModelRegistry's manifestHash. */
   manifestHash: Hex;
   baseModel: BaseModelIdentity;
   datanets: DatanetVersionRef[];
@@ -140,30 +144,16 @@ export interface RegistrationTx extends TxResult {
   action: 'approve' | 'registerModel' | 'recordTrainingRun' | 'publishVersion';
 }
 
-export interface RunTrainingResult {
+/** A stored run (its base model as its id) and its registration. */
+export interface RunTrainingResult extends Omit<StoredTraining, 'baseModel'> {
   modelId: bigint;
   runId: bigint;
   /** The model version the adapter was published as (1 for a new model). */
   version: bigint;
   /** The model's name on-chain (for a new model, the one given or the default). */
   name: string;
-  /** SHA-256 of the adapter's weights file: ModelRegistry's adapterHash. */
-  adapterHash: Hex;
-  /** `sha256:<adapter manifest sha256>`: where the content store holds it. */
-  adapterURI: string;
-  /** The adapter written out in PEFT's layout. */
-  adapterDir: string;
-  /** SHA-256 of the training manifest: ModelRegistry's manifestHash. */
-  manifestHash: Hex;
+  /** The base model's id (`<name>@sha256:…`). */
   baseModel: string;
-  datanets: DatanetVersionRef[];
-  rows: number;
-  trainRows: number;
-  evalRows: number;
-  steps: number;
-  initialEvalLoss: number | null;
-  evalLoss: number | null;
-  checkpoints: { step: number; adapterHash: Hex; dir: string }[];
   priceIn: bigint;
   priceOut: bigint;
   /** True: the chain already had this run and version (a re-run); nothing was sent. */
