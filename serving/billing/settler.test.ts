@@ -152,6 +152,9 @@ describe('crashes', () => {
     all.push(...b.map((x) => x.requestId));
     await recordUsages(db, b);
     expect((await rejection(crashAt('after-send').settleOnce())).message).toBe('crash after-send');
+    // The crash came right after the send: anvil may still be mining the transaction into its block.
+    const until = Date.now() + 10_000;
+    while ((await lastSettledBatch(devnet, operator)) < 2n && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(await lastSettledBatch(devnet, operator)).toBe(2n);
     expect((await listUsageBatches(db, { operator })).map((x) => [x.number, x.status])).toEqual([
       [1n, 'settled'],
