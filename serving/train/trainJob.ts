@@ -11,26 +11,13 @@ import { adapterHook, disposeLora, type LoraAdapter } from '../lora.ts';
 import { readTokenizer } from '../tokenizer.ts';
 import { exampleLosses } from './exampleLosses.ts';
 import { toExample } from './format.ts';
-import { trainLora, type TrainingExampleRecord, type TrainingManifest, type TrainingRow, type TrainProgress } from './trainLora.ts';
+import { trainLora, type TrainingExampleRecord, type TrainingManifest, type TrainingRow, type TrainLoraOptions, type TrainProgress } from './trainLora.ts';
 
-/** The hyperparameters a caller may set; each defaults as trainLora documents. */
-export interface TrainingHyperparameters {
-  rank?: number;
-  alpha?: number;
-  targets?: string[];
-  /** Give steps or epochs, not both; default 1 epoch. */
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  weightDecay?: number;
-  warmupSteps?: number;
-  evalFraction?: number;
-  maxTokens?: number;
-  seed?: number;
-  /** K checkpoints of the LoRA weights (default 4). */
-  checkpoints?: number;
-}
+/** The hyperparameters a caller may set: trainLora's own options, each with its default there. */
+export type TrainingHyperparameters = Pick<
+  TrainLoraOptions,
+  'rank' | 'alpha' | 'targets' | 'steps' | 'epochs' | 'batchSize' | 'learningRate' | 'weightDecay' | 'warmupSteps' | 'evalFraction' | 'maxTokens' | 'seed' | 'checkpoints'
+>;
 
 export interface TrainJobInput extends TrainingHyperparameters {
   /** config.json, model.safetensors (and tributary-vocab.json when trimmed). */
