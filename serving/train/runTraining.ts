@@ -56,7 +56,7 @@ import { disposeLora } from '../lora.ts';
 import { TRIMMED_VOCAB_FILE } from '../tokenizer.ts';
 import { TrainingError } from './errors.ts';
 import { PROMPT_FORMAT } from './format.ts';
-import { runTrainJob, type TrainingHyperparameters, type TrainJobInput } from './trainJob.ts';
+import { HYPERPARAMETER_KEYS, runTrainJob, type TrainingHyperparameters, type TrainJobInput } from './trainJob.ts';
 import { trainInWorker } from './trainInWorker.ts';
 import type { TrainingRow, TrainProgress } from './trainLora.ts';
 
@@ -367,9 +367,9 @@ export async function registerTraining(
 
 /** The hyperparameters the caller set (and only those: trainLora's defaults fill the rest). */
 function pickHyperparameters(p: TrainingHyperparameters): TrainingHyperparameters {
-  const keys = ['rank', 'alpha', 'targets', 'steps', 'epochs', 'batchSize', 'learningRate', 'weightDecay', 'warmupSteps', 'evalFraction', 'maxTokens', 'checkpoints'] as const;
   const out: Record<string, unknown> = {};
-  for (const k of keys) if (p[k] !== undefined) out[k] = p[k];
+  // The seed is set apart (runTraining's default is 0).
+  for (const k of HYPERPARAMETER_KEYS) if (k !== 'seed' && p[k] !== undefined) out[k] = p[k];
   return out as TrainingHyperparameters;
 }
 

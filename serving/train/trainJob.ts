@@ -14,10 +14,8 @@ import { toExample } from './format.ts';
 import { trainLora, type TrainingExampleRecord, type TrainingManifest, type TrainingRow, type TrainLoraOptions, type TrainProgress } from './trainLora.ts';
 
 /** The hyperparameters a caller may set: trainLora's own options, each with its default there. */
-export type TrainingHyperparameters = Pick<
-  TrainLoraOptions,
-  'rank' | 'alpha' | 'targets' | 'steps' | 'epochs' | 'batchSize' | 'learningRate' | 'weightDecay' | 'warmupSteps' | 'evalFraction' | 'maxTokens' | 'seed' | 'checkpoints'
->;
+export const HYPERPARAMETER_KEYS = ['rank', 'alpha', 'targets', 'steps', 'epochs', 'batchSize', 'learningRate', 'weightDecay', 'warmupSteps', 'evalFraction', 'maxTokens', 'seed', 'checkpoints'] as const;
+export type TrainingHyperparameters = Pick<TrainLoraOptions, (typeof HYPERPARAMETER_KEYS)[number]>;
 
 export interface TrainJobInput extends TrainingHyperparameters {
   /** config.json, model.safetensors (and tributary-vocab.json when trimmed). */
