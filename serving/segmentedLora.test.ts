@@ -55,6 +55,10 @@ describe('segmented LoRA kernel', () => {
     expect(() => segmentedLora(x, [ok, wide], Int32Array.from([0, 1]), 3)).toThrow(/piece 1 is \[5, 2\]·\[2, 3\], the module maps 4 → 3/);
     expect(() => segmentedLora(x, [ok], Int32Array.from([0, 1]), 3)).toThrow(/row index 1 is not in \[-1, 1\)/);
     expect(() => segmentedLora(x, [ok], Int32Array.from([0]), 3)).toThrow(/1 row indices for 2 rows/);
-    tf.dispose([x, ok.a, ok.b, wide.a, wide.b]);
+    // The pieces are read where they sit, so a freed one must be refused, not read.
+    const freed: LoraPiece = { a: tf.zeros([4, 2]) as Tensor2D, b: tf.zeros([2, 3]) as Tensor2D, scale: 1 };
+    freed.b.dispose();
+    expect(() => segmentedLora(x, [ok, freed], Int32Array.from([0, 1]), 3)).toThrow(/piece 1's B is disposed/);
+    tf.dispose([x, ok.a, ok.b, wide.a, wide.b, freed.a]);
   });
 });

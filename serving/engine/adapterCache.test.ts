@@ -94,6 +94,37 @@ describe('adapter cache', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('on wasm, an upload that evicts an adapter of the same layout rewrites its tensors in place; another layout gets new ones', async () => {
+    const hosts = sameSizeAdapters(3);
+    const other = createLora(TINY, { r: 2, alpha: 4, targets: ['c_attn'], seed: 90, randomB: 0.1 }); // same modules, another rank
+    hosts.set('r2', toHost(other));
+    disposeLora(other);
+    const bytes = hostAdapterBytes(hosts.get('a0')!);
+    const cache = createAdapterCache({ load: loaderOf(hosts), model: TINY, hostBudgetBytes: 10 * bytes, deviceBudgetBytes: bytes });
+    for (const name of hosts.keys()) await cache.prefetch(name, { toDevice: false });
+    const before = tf.memory().numTensors;
+    const values = (ad: { modules: Map<string, { a: tf.Tensor; b: tf.Tensor }> }) => [...ad.modules.values()].flatMap((w) => [Array.from(w.a.dataSync()), Array.from(w.b.dataSync())]);
+    const want = (name: string) => [...hosts.get(name)!.modules.values()].flatMap((m) => [Array.from(m.a), Array.from(m.b)]);
+    const a0 = cache.acquire('a0')!;
+    const a0Tensors = [...a0.modules.values()].flatMap((w) => [w.a, w.b]);
+    cache.release('a0');
+    const a1 = cache.acquire('a1')!; // evicts a0
+    expect(cache.residency('a0')).toBe('host');
+    expect([...a1.modules.values()].flatMap((w) => [w.a, w.b])).toEqual(a0Tensors); // the same tensors…
+    expect(values(a1)).toEqual(want('a1')); // …holding a1's weights
+    expect(tf.memory().numTensors).toBe(before + 4);
+    cache.release('a1');
+    const r2 = cache.acquire('r2')!; // evicts a1, whose shapes differ: its tensors are freed, new ones made
+    expect(a0Tensors.every((t) => t.isDisposed)).toBe(true);
+    expect(values(r2)).toEqual(want('r2'));
+    expect(tf.memory().numTensors).toBe(before + 4);
+    cache.release('r2');
+    expect(values(cache.acquire('a2')!)).toEqual(want('a2'));
+    expect(cache.stats().device).toMatchObject({ misses: 4, evictions: 3, entries: 1, bytes });
+    cache.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('evicts the least recently used host copies beyond the host budget', async () => {
     const hosts = sameSizeAdapters(3);
     const bytes = hostAdapterBytes(hosts.get('a0')!);

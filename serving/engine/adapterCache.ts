@@ -14,6 +14,7 @@ import { linearModules, type Gpt2Model } from '../gpt2.ts';
 import { disposeLora, LoraError, mergeAdapter, type LoraAdapter, type LoraConfig } from '../lora.ts';
 import type { Gpt2Config } from '../modelConfig.ts';
 import { tf, type Tensor2D } from '../tf.ts';
+import { canOverwriteInPlace, overwriteInPlace } from '../wasmOverwrite.ts';
 import { AdapterTooLargeError } from './errors.ts';
 
 export interface HostModule {
@@ -43,6 +44,16 @@ export function toDevice(host: HostAdapter): LoraAdapter {
   const modules = new Map<string, { a: Tensor2D; b: Tensor2D }>();
   for (const [name, m] of host.modules) modules.set(name, { a: tf.tensor2d(m.a, m.aShape), b: tf.tensor2d(m.b, m.bShape) });
   return { config: host.config, modules };
+}
+
+/** Whether a device adapter has exactly the host adapter's modules, each of the same shapes (so that it can hold its weights). */
+function sameLayout(device: LoraAdapter, host: HostAdapter): boolean {
+  if (device.modules.size !== host.modules.size) return false;
+  for (const [module, m] of host.modules) {
+    const w = device.modules.get(module);
+    if (!w || w.a.shape[0] !== m.aShape[0] || w.a.shape[1] !== m.aShape[1] || w.b.shape[0] !== m.bShape[0] || w.b.shape[1] !== m.bShape[1]) return false;
+  }
+  return true;
 }
 
 /** Downloads an adapter's weights (tests and benchmarks make adapters on device and serve them from host). */
@@ -177,15 +188,21 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
     hostStats.bytes += bytes;
   };
 
-  const dropDevice = (key: string, e: DeviceEntry): void => {
+  /** Drops a device entry; an adapter's tensors go to `spares` when given (to be rewritten by the next upload), else are freed. */
+  const dropDevice = (key: string, e: DeviceEntry, spares?: LoraAdapter[]): void => {
     device.delete(key);
     deviceStats.bytes -= e.bytes;
-    if (e.kind === 'lora') disposeLora(e.adapter);
-    else for (const t of e.model.params.values()) t.dispose();
+    if (e.kind === 'lora') {
+      if (spares) spares.push(e.adapter);
+      else disposeLora(e.adapter);
+    } else for (const t of e.model.params.values()) t.dispose();
   };
 
-  /** Evicts unpinned device entries, least recently used first, until `bytes` more fit; false (evicting nothing) when they cannot. */
-  const makeRoom = (bytes: number, mayEvict: boolean): boolean => {
+  /**
+   * Evicts unpinned device entries, least recently used first, until `bytes` more fit; false (evicting
+   * nothing) when they cannot. Evicted adapters go to `spares` when given (see `upload`).
+   */
+  const makeRoom = (bytes: number, mayEvict: boolean, spares?: LoraAdapter[]): boolean => {
     const free = opts.deviceBudgetBytes - deviceStats.bytes;
     if (bytes <= free) return true;
     if (!mayEvict) return false;
@@ -195,7 +212,7 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
     for (const [key, e] of [...device]) {
       if (opts.deviceBudgetBytes - deviceStats.bytes >= bytes) break;
       if (e.pins > 0) continue;
-      dropDevice(key, e);
+      dropDevice(key, e, spares);
       deviceStats.evictions += 1;
     }
     return true;
@@ -208,8 +225,30 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
     return h;
   };
 
-  const upload = (name: string, h: { host: HostAdapter; bytes: number }, pins: number): LoraAdapter => {
-    const adapter = toDevice(h.host);
+  /**
+   * Puts the adapter on device. Where tensors can be rewritten in place (wasm), an adapter just evicted to
+   * make room (`spares`) with the same modules and shapes lends its tensors: the upload is then a copy
+   * into them, with no allocation or free in the wasm heap (whose free lists thousands of small pieces
+   * otherwise fragment, slowing every allocation) and no new tensors for tfjs and the GC to track. The
+   * spares left over are freed.
+   */
+  const upload = (name: string, h: { host: HostAdapter; bytes: number }, pins: number, spares: LoraAdapter[] = []): LoraAdapter => {
+    const at = canOverwriteInPlace() ? spares.findIndex((s) => sameLayout(s, h.host)) : -1;
+    let adapter: LoraAdapter | undefined;
+    if (at >= 0) {
+      const spare = spares.splice(at, 1)[0]!;
+      const modules = new Map<string, { a: Tensor2D; b: Tensor2D }>();
+      for (const [module, m] of h.host.modules) {
+        const w = spare.modules.get(module)!;
+        if (!overwriteInPlace(w.a, m.a) || !overwriteInPlace(w.b, m.b)) break;
+        modules.set(module, { a: w.a, b: w.b });
+      }
+      if (modules.size === h.host.modules.size) adapter = { config: h.host.config, modules };
+      else spares.push(spare); // (not expected: the layout matched) freed below, half written
+    }
+    adapter ??= toDevice(h.host);
+    for (const s of spares) disposeLora(s);
+    spares.length = 0;
     device.set(loraKey(name), { kind: 'lora', name, bytes: h.bytes, pins, adapter });
     deviceStats.bytes += h.bytes;
     deviceStats.misses += 1;
@@ -270,8 +309,9 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
         return e.adapter;
       }
       const h = host.get(name);
-      if (!h || !makeRoom(h.bytes, true)) return null;
-      return upload(name, fromHost(name)!, 1);
+      const spares: LoraAdapter[] = [];
+      if (!h || !makeRoom(h.bytes, true, spares)) return null;
+      return upload(name, fromHost(name)!, 1, spares);
     },
 
     release(name) {

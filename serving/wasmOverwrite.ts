@@ -1,0 +1,28 @@
+// Writing new values into a tensor where it already sits, on tfjs's wasm backend: one copy into its
+// memory, where a new tensor costs an allocation in the wasm heap, tfjs's bookkeeping and, when the old
+// one is freed, a free (the adapter cache reuses an evicted adapter's tensors for the next upload).
+// Other backends keep their data out of reach (the GPU, tfjs-node's native memory): there it answers
+// false and the caller makes new tensors.
+import { tf, type Tensor } from './tf.ts';
+
+interface WasmBackend {
+  typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: string }): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Whether overwriteInPlace can work on the current backend. */
+export function canOverwriteInPlace(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
+/**
+ * t's values ← `values` (same length), in place. False, changing nothing, where the backend does not allow
+ * it or t is not a live float32 tensor of that size. Whoever holds t sees the new values: the caller must
+ * own it.
+ */
+export function overwriteInPlace(t: Tensor, values: Float32Array): boolean {
+  if (!canOverwriteInPlace() || t.isDisposed || t.dtype !== 'float32' || t.size !== values.length) return false;
+  const heap = (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t);
+  if (!(heap instanceof Float32Array) || heap.length !== values.length) return false;
+  heap.set(values);
+  return true;
+}
