@@ -138,7 +138,9 @@ describe('POST /training/jobs', () => {
       return { status: res.status, error: ((await res.json()) as { error: string }).error };
     };
     expect((await fetch(`${base}${TRAINING_JOBS_PATH}`)).status).toBe(405);
-    expect(await refusal('{not json')).toEqual({ status: 400, error: 'the body is not a JSON object' });
+    expect(await refusal('{not json')).toEqual({ status: 400, error: 'the body is not valid JSON' });
+    expect(await refusal('[1, 2]')).toEqual({ status: 400, error: 'the body is not a JSON object' });
+    expect(await refusal(JSON.stringify({ pad: 'x'.repeat(70_000) }))).toEqual({ status: 413, error: 'the request body is larger than 65536 bytes' });
     expect((await refusal({ ...(await signed()), owner: 'alice' })).error).toBe('owner: an 0x address');
     expect((await refusal({ ...(await signed()), datanetId: '0' })).status).toBe(400);
     expect((await refusal(await signed({ parameters: { ...PARAMS, rank: 0 } }))).error).toMatch(/^parameters\.rank: /);

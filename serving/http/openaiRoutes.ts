@@ -17,6 +17,7 @@ import type { Tokenizer } from '../tokenizer.ts';
 import { CHAT_STOPS, renderChat } from './chatTemplate.ts';
 import { adapterKeyOf, type ModelCatalog, type ServedModel } from './catalog.ts';
 import { badRequest, HttpError, sendError, toHttpError } from './errors.ts';
+import { readJsonBody } from './jsonBody.ts';
 import { chatBody, completionBody, parseBody, type ChatBody, type CompletionBody } from './requests.ts';
 
 /** Who is calling, from their API key. */
@@ -248,18 +249,7 @@ function json(res: ServerResponse, status: number, body: unknown): true {
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) throw new HttpError(413, `the request body is larger than ${max} bytes`, 'invalid_request_error');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) throw new HttpError(413, `the request body is larger than ${max} bytes`, 'invalid_request_error');
-    chunks.push(c as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw badRequest('the body is not valid JSON');
-  }
+  const body = await readJsonBody(req, max);
+  if (!body.ok) throw body.status === 413 ? new HttpError(413, body.error, 'invalid_request_error') : badRequest(body.error);
+  return body.value;
 }

@@ -19,6 +19,7 @@ import type { TensorBackend } from '../backend.ts';
 import { TrainingAbortedError, TrainingError } from '../train/errors.ts';
 import { trainAndStore, type RunTrainingContext, type RunTrainingProgress, type StoredTraining } from '../train/runTraining.ts';
 import { checkTrainingJob, jobParametersSchema, type TrainingJob, type TrainingJobDomain } from '../train/trainingJobGrant.ts';
+import { readJsonBody } from './jsonBody.ts';
 
 export const TRAINING_JOBS_PATH = '/training/jobs';
 const MAX_BODY_BYTES = 65_536;
@@ -63,20 +64,10 @@ export function trainingRoute(opts: TrainingRouteOptions) {
     };
     if (req.method !== 'POST') return send(405, { error: `use POST ${TRAINING_JOBS_PATH} with {owner, datanetId, version, modelId, parameters, issuedAt, signature}` }, { allow: 'POST' });
 
-    let raw: Record<string, unknown>;
-    try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of req) {
-        size += (c as Buffer).length;
-        if (size > MAX_BODY_BYTES) return send(413, { error: `the body is larger than ${MAX_BODY_BYTES / 1024} KiB` });
-        chunks.push(c as Buffer);
-      }
-      raw = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an object');
-    } catch {
-      return send(400, { error: 'the body is not a JSON object' });
-    }
+    const body = await readJsonBody(req, MAX_BODY_BYTES);
+    if (!body.ok) return send(body.status, { error: body.error });
+    if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) return send(400, { error: 'the body is not a JSON object' });
+    const raw = body.value as Record<string, unknown>;
     const { owner, datanetId, version, modelId = '0', parameters = {}, issuedAt, signature } = raw;
     const uint = (v: unknown) => (typeof v === 'string' || typeof v === 'number') && /^\d{1,78}$/.test(String(v));
     if (typeof owner !== 'string' || !isAddress(owner)) return send(400, { error: 'owner: an 0x address' });
