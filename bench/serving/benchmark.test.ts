@@ -46,7 +46,7 @@ describe('runServingBenchmark()', () => {
 
     const summary = summarize(report);
     expect(summary.problems).toEqual([]);
-    expect(summary.overBaseline).toEqual([{ adapters: 3, alpha: 1, ratio: mixed.tokensPerSecond / base.tokensPerSecond, cpuRatio: mixed.tokensPerCpuSecond / base.tokensPerCpuSecond, met: null, ceiling: null }]);
+    expect(summary.overBaseline).toEqual([{ adapters: 3, alpha: 1, ratio: mixed.tokensPerSecond / base.tokensPerSecond, cpuRatio: mixed.tokensPerCpuSecond / base.tokensPerCpuSecond, met: null, ceiling: null, rounds: null }]);
     const table = formatReport(report, summary);
     expect(table).toContain('| per-adapter (baseline) |');
     expect(table).toContain('(the scaling target applies to 1000 adapters, which this run did not include)');

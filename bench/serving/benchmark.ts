@@ -9,7 +9,7 @@ import { DEFAULT_ADAPTER_SHAPE, writeRandomAdapters, type AdapterShape } from '.
 import { ARMS, runArm, type AdapterLoaderKind, type ArmArgs, type ArmResult } from './arm.ts';
 import { serveWorkload } from './serveWorkload.ts';
 import { configOf, describeModel, modelBytesOf, type ModelSource } from './model.ts';
-import { adapterSpread, DEFAULT_NEW_TOKENS, DEFAULT_PROMPT_TOKENS, makeWorkload, WorkloadError, type WorkloadSpec } from './workload.ts';
+import { adapterSpread, DEFAULT_NEW_TOKENS, DEFAULT_PROMPT_TOKENS, makeWorkload, WorkloadError, type BenchRequest, type WorkloadSpec } from './workload.ts';
 
 export interface ServingBenchmarkOptions {
   model: ModelSource;
@@ -164,27 +164,37 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       log(`arrival rate ${overload} × ${calibration!.requestsPerSecond.toFixed(1)} = ${rate.toFixed(1)} requests/s`);
     }
 
-    const runs: ServingRun[] = [];
+    // With --repeat, each round runs every workload and arm once, so that the runs a ratio compares (one
+    // adapter against 1,000, mixed against per-adapter) are minutes apart at most, and a round's ratios
+    // can be paired (report.ts): on a shared machine, throughput drifts over a run of several minutes.
+    const workloads: { workload: WorkloadInfo; requests: BenchRequest[] }[] = [];
     for (const adapters of counts) {
       for (const alpha of adapters === 1 ? [null] : opts.alphas) {
         const requests = makeWorkload(spec(adapters, alpha ?? 1, rate));
         const spread = adapterSpread(requests);
-        const workload: WorkloadInfo = {
-          adapters,
-          alpha,
-          requests: requests.length,
-          newTokens: requests.reduce((s, r) => s + r.maxTokens, 0),
-          promptTokens: requests.reduce((s, r) => s + r.prompt.length, 0),
-          distinct: spread.distinct,
-          topShare: spread.topShare,
-          arrivalSeconds: requests[requests.length - 1]!.at / 1000,
-        };
-        for (let repeat = 0; repeat < (opts.repeat ?? 1); repeat++) {
-          for (const scheduling of arms) {
-            const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests });
-            runs.push({ ...r, workload, repeat });
-            log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s${r.mainThreadCpuSeconds ? `, ${Math.round(r.generatedTokens / r.mainThreadCpuSeconds)} per CPU-s of the engine's thread` : ''}), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
-          }
+        workloads.push({
+          requests,
+          workload: {
+            adapters,
+            alpha,
+            requests: requests.length,
+            newTokens: requests.reduce((s, r) => s + r.maxTokens, 0),
+            promptTokens: requests.reduce((s, r) => s + r.prompt.length, 0),
+            distinct: spread.distinct,
+            topShare: spread.topShare,
+            arrivalSeconds: requests[requests.length - 1]!.at / 1000,
+          },
+        });
+      }
+    }
+    const runs: ServingRun[] = [];
+    for (let repeat = 0; repeat < (opts.repeat ?? 1); repeat++) {
+      for (const { workload, requests } of workloads) {
+        const { adapters, alpha } = workload;
+        for (const scheduling of arms) {
+          const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests });
+          runs.push({ ...r, workload, repeat });
+          log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s${r.mainThreadCpuSeconds ? `, ${Math.round(r.generatedTokens / r.mainThreadCpuSeconds)} per CPU-s of the engine's thread` : ''}), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
         }
       }
     }

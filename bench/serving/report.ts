@@ -1,6 +1,6 @@
 // The serving benchmark's summary: one row per arm and workload (medians over --repeat runs), the issue's
-// two ratios against their targets, and anything that went wrong (a request that did not complete, tokens
-// missing, tensors leaked).
+// two ratios against their targets (ratios of the medians, and with --repeat their range round by round),
+// and anything that went wrong (a request that did not complete, tokens missing, tensors leaked).
 import { mib, type ServingBenchmarkReport, type ServingRun } from './benchmark.ts';
 
 /** The issue's targets: with 1000 adapters ≥ 0.8 × the single-adapter throughput (mixed, same alpha); mixed ≥ 4 × the baseline from 100 adapters up. */
@@ -15,6 +15,15 @@ export interface ScalingRatio {
   cpuRatio: number;
   /** The target applies to the 1000-adapter runs; null for other sizes. */
   met: boolean | null;
+  /** With --repeat, the same ratio round by round (each round's runs minutes apart at most): its range. Null for one round. */
+  rounds: RoundRange | null;
+}
+
+/** A ratio computed within each --repeat round: how far it moves on this machine from round to round. */
+export interface RoundRange {
+  min: number;
+  max: number;
+  count: number;
 }
 
 export interface BaselineRatio {
@@ -33,6 +42,8 @@ export interface BaselineRatio {
    * loses to its small batches here. Null without a one-adapter baseline run.
    */
   ceiling: number | null;
+  /** With --repeat, the ratio round by round; null for one round. */
+  rounds: RoundRange | null;
 }
 
 /** One arm on one workload: the median of its runs (with --repeat), and the run that had the median throughput. */
@@ -97,6 +108,13 @@ export function summarize(report: ServingBenchmarkReport): ServingSummary {
     };
   });
   const find = (scheduling: string, adapters: number, alpha: number | null) => cells.find((c) => c.scheduling === scheduling && c.adapters === adapters && c.alpha === alpha);
+  /** top ÷ bottom (tokens/s) within each round that has both runs; null unless there are two rounds or more. */
+  const roundRange = (top: CellSummary, bottom: CellSummary): RoundRange | null => {
+    const runsOf = (c: CellSummary) => new Map(groups.get(`${c.adapters}/${c.alpha}/${c.scheduling}`)!.map((r) => [r.repeat, r]));
+    const [a, b] = [runsOf(top), runsOf(bottom)];
+    const ratios = [...a].filter(([k]) => b.has(k)).map(([k, r]) => r.tokensPerSecond / b.get(k)!.tokensPerSecond);
+    return ratios.length < 2 ? null : { min: Math.min(...ratios), max: Math.max(...ratios), count: ratios.length };
+  };
   const scaling: ScalingRatio[] = [];
   const single = find('mixed', 1, null);
   const alphas = [...new Set(cells.map((c) => c.alpha).filter((a): a is number => a !== null))];
@@ -107,7 +125,7 @@ export function summarize(report: ServingBenchmarkReport): ServingSummary {
         const many = find('mixed', adapters, alpha);
         if (!many) continue;
         const ratio = many.tokensPerSecond / single.tokensPerSecond;
-        scaling.push({ alpha, adapters, ratio, cpuRatio: many.tokensPerCpuSecond / single.tokensPerCpuSecond, met: adapters === TARGETS.scalingAt ? ratio >= TARGETS.scaling : null });
+        scaling.push({ alpha, adapters, ratio, cpuRatio: many.tokensPerCpuSecond / single.tokensPerCpuSecond, met: adapters === TARGETS.scalingAt ? ratio >= TARGETS.scaling : null, rounds: roundRange(many, single) });
       }
     }
   }
@@ -120,13 +138,14 @@ export function summarize(report: ServingBenchmarkReport): ServingSummary {
       if (!mixed || !base) continue;
       const ratio = mixed.tokensPerSecond / base.tokensPerSecond;
       const ceiling = merged ? merged.tokensPerSecond / base.tokensPerSecond : null;
-      overBaseline.push({ adapters, alpha, ratio, cpuRatio: mixed.tokensPerCpuSecond / base.tokensPerCpuSecond, met: adapters >= TARGETS.overBaselineFrom ? ratio >= TARGETS.overBaseline : null, ceiling });
+      overBaseline.push({ adapters, alpha, ratio, cpuRatio: mixed.tokensPerCpuSecond / base.tokensPerCpuSecond, met: adapters >= TARGETS.overBaselineFrom ? ratio >= TARGETS.overBaseline : null, ceiling, rounds: roundRange(mixed, base) });
     }
   }
   return { cells, scaling, overBaseline, problems };
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const roundsText = (r: RoundRange | null) => (r ? `; ${r.min.toFixed(2)}–${r.max.toFixed(2)}× round by round over ${r.count} rounds` : '');
 
 /** The runs as a Markdown table (aligned, so it reads in a terminal too), then the ratios and any problems. */
 export function formatReport(report: ServingBenchmarkReport, summary: ServingSummary): string {
@@ -159,12 +178,12 @@ export function formatReport(report: ServingBenchmarkReport, summary: ServingSum
 
   for (const s of summary.scaling) {
     const verdict = s.met === null ? '' : s.met ? `  (target ≥ ${TARGETS.scaling}: met)` : `  (target ≥ ${TARGETS.scaling}: NOT met, ${(100 * (1 - s.ratio / TARGETS.scaling)).toFixed(0)}% short)`;
-    out.push(`mixed, ${s.adapters} adapters / 1 adapter, alpha ${s.alpha}: ${s.ratio.toFixed(2)}× (per CPU-s ${s.cpuRatio.toFixed(2)}×)${verdict}`);
+    out.push(`mixed, ${s.adapters} adapters / 1 adapter, alpha ${s.alpha}: ${s.ratio.toFixed(2)}× (per CPU-s ${s.cpuRatio.toFixed(2)}×${roundsText(s.rounds)})${verdict}`);
   }
   for (const b of summary.overBaseline) {
     const verdict = b.met === null ? '' : b.met ? `  (target ≥ ${TARGETS.overBaseline}: met)` : `  (target ≥ ${TARGETS.overBaseline}: NOT met, ${(100 * (1 - b.ratio / TARGETS.overBaseline)).toFixed(0)}% short)`;
     const ceiling = b.ceiling !== null && b.adapters > 1 ? `; ceiling here ${b.ceiling.toFixed(2)}× (the baseline with 1 adapter ÷ with ${b.adapters})` : '';
-    out.push(`mixed / per-adapter, ${b.adapters} adapters${b.alpha === null ? '' : `, alpha ${b.alpha}`}: ${b.ratio.toFixed(2)}× (per CPU-s ${b.cpuRatio.toFixed(2)}×)${verdict}${ceiling}`);
+    out.push(`mixed / per-adapter, ${b.adapters} adapters${b.alpha === null ? '' : `, alpha ${b.alpha}`}: ${b.ratio.toFixed(2)}× (per CPU-s ${b.cpuRatio.toFixed(2)}×${roundsText(b.rounds)})${verdict}${ceiling}`);
   }
   if (!summary.scaling.some((s) => s.met !== null)) out.push(`(the scaling target applies to ${TARGETS.scalingAt} adapters, which this run did not include)`);
   for (const p of summary.problems) out.push(`PROBLEM: ${p}`);
