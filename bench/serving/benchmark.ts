@@ -187,11 +187,15 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
         });
       }
     }
+    // Each round starts one workload further on and swaps the arms' order, so that no workload or arm always
+    // runs first in a round (after the previous round's longest run, or the adapters' writing): measured,
+    // the first run of a round was up to 10% slower here.
     const runs: ServingRun[] = [];
     for (let repeat = 0; repeat < (opts.repeat ?? 1); repeat++) {
-      for (const { workload, requests } of workloads) {
+      const shift = repeat % workloads.length;
+      for (const { workload, requests } of [...workloads.slice(shift), ...workloads.slice(0, shift)]) {
         const { adapters, alpha } = workload;
-        for (const scheduling of arms) {
+        for (const scheduling of repeat % 2 === 0 ? arms : [...arms].reverse()) {
           const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests });
           runs.push({ ...r, workload, repeat });
           log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s${r.mainThreadCpuSeconds ? `, ${Math.round(r.generatedTokens / r.mainThreadCpuSeconds)} per CPU-s of the engine's thread` : ''}), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
