@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -178,6 +178,21 @@ describe('adapter loader', () => {
     expect(inline.stats()).toEqual({ workers: 0, inWorker: 0, onMainThread: 1, pending: 0 });
     await inline.close();
     expect(() => createAdapterLoader({ workers: 1.5 })).toThrow(/workers must be a non-negative integer, got 1.5/);
+  });
+
+  it.runIf(process.platform === 'linux')('runs its worker below the engine thread\'s priority (nice 10 by default), and checks the setting', async () => {
+    // Threads of this process at a given niceness (field 19 of /proc/<pid>/task/<tid>/stat; the fields after the name).
+    const threadsAt = (nice: number) =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return Number(fields[16]) === nice;
+      }).length;
+    const before = threadsAt(7);
+    const l = createAdapterLoader({ nice: 7 });
+    await l.read(at('a0'));
+    expect(threadsAt(7)).toBe(before + 1);
+    await l.close();
+    expect(() => createAdapterLoader({ nice: 20 })).toThrow(/nice must be an integer from 0 to 19, got 20/);
   });
 
   it('close() ends its worker, and reads after it reject', async () => {

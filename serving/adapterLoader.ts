@@ -22,6 +22,11 @@ import { ADAPTER_CONFIG_FILE, hasRank } from './loraWeights.ts';
 export interface AdapterLoaderOptions {
   /** Worker threads (default 1; 0 reads everything on the main thread, as readHostAdapter does). */
   workers?: number;
+  /**
+   * The workers' niceness on Linux (default 10: below the engine's thread, so that a read does not take
+   * its core on a busy machine; 0 keeps them level with it).
+   */
+  nice?: number;
 }
 
 export interface AdapterLoaderStats {
@@ -57,6 +62,8 @@ interface Slot {
 export function createAdapterLoader(opts: AdapterLoaderOptions = {}): AdapterLoader {
   const count = opts.workers ?? 1;
   if (!Number.isInteger(count) || count < 0) throw new LoraError(`the adapter loader's workers must be a non-negative integer, got ${count}`);
+  const nice = opts.nice ?? 10;
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new LoraError(`the adapter loader's nice must be an integer from 0 to 19, got ${nice}`);
   const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, answered: false, pending: new Map() }));
   let nextId = 1;
   let closed = false;
@@ -65,7 +72,7 @@ export function createAdapterLoader(opts: AdapterLoaderOptions = {}): AdapterLoa
   const closedError = (what: string) => new LoraError(`the adapter loader is closed: cannot read ${what}`);
 
   const start = (slot: Slot): Worker => {
-    const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY }, execArgv: [] });
+    const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRY, nice }, execArgv: [] });
     let error: Error | undefined;
     worker.on('message', (reply: AdapterWorkerReply) => {
       slot.answered = true;

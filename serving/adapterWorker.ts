@@ -2,9 +2,10 @@
 // adapter's files and decodes its weights into the host layout, off the engine's thread, and posts them
 // back in one transferred buffer. Anything it cannot read or decode in the plain layout it answers with
 // `ok: false`, and the loader reads that adapter on the main thread, whose errors are the ones callers see.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import path from 'node:path';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loraModules } from './loraWeights.ts';
 import { readPlainSafetensors } from './plainSafetensors.ts';
 
@@ -49,6 +50,19 @@ function answer(req: AdapterWorkerRequest): { reply: AdapterWorkerReply; transfe
   if ('error' in decoded) return no(decoded.error);
   const modules = [...decoded.modules].map(([name, m]) => ({ name, aShape: m.aShape, bShape: m.bShape }));
   return { reply: { id, ok: true, configText, buffer, modules }, transfer: [buffer] };
+}
+
+// Below the engine's thread in the scheduler's eyes (Linux; elsewhere the call fails and nothing changes):
+// a read woken by the engine's post should not take the engine's core from it on a busy machine, since
+// the engine serves every running sequence and a read serves one queued request, which prefetch started early.
+const nice = (workerData as { nice?: number } | null)?.nice ?? 0;
+if (nice !== 0) {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (tid > 0) setPriority(tid, nice);
+  } catch {
+    // no per-thread priority here
+  }
 }
 
 parentPort!.on('message', (req: AdapterWorkerRequest) => {
