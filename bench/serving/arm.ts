@@ -27,6 +27,8 @@ export interface ArmArgs {
   warmup?: boolean;
   /** Sample the replay with V8's profiler and add its summary to the result. */
   profile?: boolean;
+  /** With `profile`, also write the raw profile to this file (.cpuprofile). */
+  profileFile?: string;
   /**
    * How adapters are read from disk: 'worker' (default) through createAdapterLoader's worker thread, as
    * the server does; 'main' with readHostAdapter on the engine's thread (the engine before the loader).

@@ -38,6 +38,8 @@ export interface ServingBenchmarkOptions {
   repeat?: number;
   /** Profile the replay of every run (slower; the summary lands in each run's `profile`). */
   profile?: boolean;
+  /** Also write each run's raw profile into this folder (implies `profile`), named by arm, workload and round. */
+  profileDir?: string;
   /** How every run reads adapters from disk: in a worker thread (default) or on the engine's thread. */
   adapterLoader?: AdapterLoaderKind;
   log?: (line: string) => void;
@@ -135,13 +137,14 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       writeFileSync(file, JSON.stringify(args));
       return runArm(file);
     };
+    if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
     const base = {
       model: opts.model,
       adaptersDir,
       hostBudgetBytes: hostBudget,
       deviceBudgetBytes: deviceBudget,
       maxBatch,
-      ...(opts.profile && { profile: true }),
+      ...((opts.profile || opts.profileDir) && { profile: true }),
       ...(opts.adapterLoader && { adapterLoader: opts.adapterLoader }),
     };
     const spec = (adapters: number, alpha: number, rate: number, requests = opts.requests): WorkloadSpec => ({ requests, rate, adapters, alpha, promptTokens, newTokens, vocabulary: config.vocabSize, seed });
@@ -196,7 +199,8 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       for (const { workload, requests } of [...workloads.slice(shift), ...workloads.slice(0, shift)]) {
         const { adapters, alpha } = workload;
         for (const scheduling of repeat % 2 === 0 ? arms : [...arms].reverse()) {
-          const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests });
+          const profileFile = opts.profileDir && join(opts.profileDir, `${scheduling}-${adapters}-adapters${alpha === null ? '' : `-alpha-${alpha}`}-round-${repeat + 1}.cpuprofile`);
+          const r = await runChild({ ...base, scheduling, adapterCount: adapters, requests, ...(profileFile && { profileFile }) });
           runs.push({ ...r, workload, repeat });
           log(`${adapters} adapters${alpha === null ? '' : `, alpha ${alpha}`}, ${scheduling}: ${r.completed}/${r.requests} requests, ${Math.round(r.tokensPerSecond)} tokens/s (${Math.round(r.tokensPerCpuSecond)} per CPU-s${r.mainThreadCpuSeconds ? `, ${Math.round(r.generatedTokens / r.mainThreadCpuSeconds)} per CPU-s of the engine's thread` : ''}), mean decode batch ${r.engine.meanDecodeBatch.toFixed(1)}, ${r.seconds.toFixed(1)} s (+${r.setupSeconds.toFixed(1)} s setup)`);
         }

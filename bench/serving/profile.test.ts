@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { summarizeProfile } from './profile.ts';
+import { startProfiler, summarizeProfile } from './profile.ts';
 
 const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
 
@@ -49,5 +52,24 @@ describe('summarizeProfile()', () => {
     const p = summarizeProfile({ nodes, samples: [3, 2], timeDeltas: [0, 300] });
     expect(p.phases).toEqual({ decode: 0, prefill: 0, pass: 1, matmul: 0 });
     expect(p.functions.map((f) => f.name)).toEqual(['raggedForward.ts:raggedForward', 'engine.ts:pass']);
+  });
+
+  it('samples this process, and writes the raw profile when asked (what --profile-dir keeps)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tributary-profile-'));
+    try {
+      const profiler = await startProfiler();
+      const until = Date.now() + 30;
+      let x = 0;
+      while (Date.now() < until) x += Math.sqrt(x + 1);
+      const file = path.join(dir, 'run.cpuprofile');
+      const summary = await profiler.stop(file);
+      expect(summary.sampledMs).toBeGreaterThan(10);
+      const raw = JSON.parse(readFileSync(file, 'utf8')) as { nodes: unknown[]; samples: number[] };
+      expect(raw.nodes.length).toBeGreaterThan(0);
+      expect(raw.samples.length).toBeGreaterThan(0);
+      expect(x).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

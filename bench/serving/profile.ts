@@ -11,6 +11,7 @@
 //   `gpt2.ts:forward` is the model's own ops, `loraStack.ts:delta` the LoRA terms, `kvCache.ts:join` and
 //   `drop` the batched KV cache's changes, and so on; `(outside serving)` is everything else.
 // Profiling slows the arm down a little (a sample every 200 µs), so profiled runs are for reading, not for the table.
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 
 export interface ProfileSummary {
@@ -39,7 +40,8 @@ interface CpuProfile {
 }
 
 export interface Profiler {
-  stop(): Promise<ProfileSummary>;
+  /** Ends sampling and answers the summary; with `saveTo`, also writes the raw profile there (a .cpuprofile that Chrome's DevTools and speedscope open). */
+  stop(saveTo?: string): Promise<ProfileSummary>;
 }
 
 /** Starts sampling this process; `stop()` ends it and answers the summary. */
@@ -50,9 +52,10 @@ export async function startProfiler(top = 14): Promise<Profiler> {
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
   return {
-    async stop() {
+    async stop(saveTo) {
       const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
       session.disconnect();
+      if (saveTo) writeFileSync(saveTo, JSON.stringify(profile));
       return summarizeProfile(profile, top);
     },
   };

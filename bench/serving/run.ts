@@ -1,6 +1,7 @@
 // The serving benchmark (issue #4): `npm run bench:serving [-- --quick] [--json] [--adapters 1,10,100,1000] [--alpha 1,0.3] [--requests N] [--repeat N]`.
 // See README.md beside this file for the method, the workload and how to read the numbers.
 import { availableParallelism, loadavg } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runServingBenchmark } from './benchmark.ts';
 import { describeModel, modelSource } from './model.ts';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     repeat: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'adapter-loader': { type: 'string', default: 'worker' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -43,8 +45,9 @@ if (values.help) {
   --device-fraction F  device-side adapter budget as a share of all adapters' bytes (default 0.1)
   --host-fraction F    host-side budget, likewise (default 0.5)
   --seed S             workload and adapter seed (default 1)
-  --repeat N           run each arm N times per workload (interleaved) and report medians (default 1)
+  --repeat N           N rounds of every workload and arm (rotated); medians, and each ratio's range round by round (default 1)
   --profile            sample every run with V8's profiler and print where the time goes (slower)
+  --profile-dir DIR    --profile, and write each run's raw profile into DIR (.cpuprofile: DevTools, speedscope)
   --keep               keep the temp dir (adapters, each run's arguments)
   --adapter-loader K   worker (default: adapters are read and decoded in a worker thread, as the server
                        does) or main (readHostAdapter on the engine's thread, as before the loader)
@@ -95,6 +98,7 @@ const report = await runServingBenchmark({
   seed: positive('seed', values.seed, true),
   repeat: positive('repeat', values.repeat, true),
   profile: values.profile,
+  ...(values['profile-dir'] !== undefined && { profileDir: path.resolve(values['profile-dir']) }),
   adapterLoader,
   keep: values.keep,
   log,

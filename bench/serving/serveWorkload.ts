@@ -48,7 +48,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
 
   const profiler: Profiler | undefined = args.profile ? await startProfiler() : undefined;
   const replay = await replayWorkload(engine, args);
-  const profile = await profiler?.stop();
+  const profile = await profiler?.stop(args.profileFile);
 
   const m = engine.metrics();
   const stats = cache.stats();
