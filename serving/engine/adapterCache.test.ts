@@ -59,7 +59,7 @@ describe('adapter cache', () => {
     expect(cache.residency('a1')).toBe('device');
     const s = cache.stats();
     expect(s.host).toEqual({ hits: 2, misses: 2, evictions: 0, bytes: 2 * bytes, budgetBytes: 10 * bytes, entries: 2 });
-    expect(s.device).toEqual({ hits: 1, misses: 2, evictions: 0, bytes: 2 * bytes, budgetBytes: 10 * bytes, entries: 2, pinned: 0 });
+    expect(s.device).toEqual({ hits: 1, misses: 2, evictions: 0, bytes: 2 * bytes, budgetBytes: 10 * bytes, entries: 2, pinned: 0, reused: 0 });
     cache.dispose();
   });
 
@@ -120,7 +120,7 @@ describe('adapter cache', () => {
     expect(tf.memory().numTensors).toBe(before + 4);
     cache.release('r2');
     expect(values(cache.acquire('a2')!)).toEqual(want('a2'));
-    expect(cache.stats().device).toMatchObject({ misses: 4, evictions: 3, entries: 1, bytes });
+    expect(cache.stats().device).toMatchObject({ misses: 4, evictions: 3, reused: 1, entries: 1, bytes });
     cache.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -106,8 +106,11 @@ export interface TierStats {
 
 export interface AdapterCacheStats {
   host: TierStats;
-  /** Entries are adapters, and merged models in per-adapter scheduling; `pinned` counts pinned entries. */
-  device: TierStats & { pinned: number };
+  /**
+   * Entries are adapters, and merged models in per-adapter scheduling; `pinned` counts pinned entries,
+   * `reused` the uploads that rewrote an evicted adapter's tensors in place (among `misses`).
+   */
+  device: TierStats & { pinned: number; reused: number };
   /** Disk reads in flight, and those that failed (unknown adapter or a bad file). */
   loading: number;
   loadFailures: number;
@@ -164,7 +167,7 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
   const device = new Map<string, DeviceEntry>();
   const loading = new Map<string, Promise<void>>();
   const hostStats = { hits: 0, misses: 0, evictions: 0, bytes: 0 };
-  const deviceStats = { hits: 0, misses: 0, evictions: 0, bytes: 0 };
+  const deviceStats = { hits: 0, misses: 0, evictions: 0, bytes: 0, reused: 0 };
   let loadFailures = 0;
   let disposed = false;
 
@@ -243,8 +246,10 @@ export function createAdapterCache(opts: AdapterCacheOptions): AdapterCache {
         if (!overwriteInPlace(w.a, m.a) || !overwriteInPlace(w.b, m.b)) break;
         modules.set(module, { a: w.a, b: w.b });
       }
-      if (modules.size === h.host.modules.size) adapter = { config: h.host.config, modules };
-      else spares.push(spare); // (not expected: the layout matched) freed below, half written
+      if (modules.size === h.host.modules.size) {
+        adapter = { config: h.host.config, modules };
+        deviceStats.reused += 1;
+      } else spares.push(spare); // (not expected: the layout matched) freed below, half written
     }
     adapter ??= toDevice(h.host);
     for (const s of spares) disposeLora(s);

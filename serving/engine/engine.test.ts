@@ -265,6 +265,21 @@ describe('engine', () => {
     cache.dispose();
   });
 
+  it('serving adapters of one shape through a device that holds two, rewrites evicted adapters in place and gives each request its own adapter\'s tokens', async () => {
+    const same = new Map([...hosts].filter(([, h]) => h.config.r === 4)); // a1, a4, a7
+    const bytes = hostAdapterBytes(same.values().next().value!);
+    const cache = createAdapterCache({ load: loaderOf(same), model: TINY, hostBudgetBytes: 1e9, deviceBudgetBytes: 2 * bytes });
+    const engine = createEngine({ model, tokenizer, adapters: cache, maxBatch: 2 });
+    const names = [...same.keys()];
+    const reqs = Array.from({ length: 9 }, (_, i) => ({ adapter: names[i % names.length]!, prompt: [3 + i, 5, 7], maxTokens: 6 }));
+    const results = await Promise.all(reqs.map((r) => collect(engine.submit(greedy(r)))));
+    expect(results.map((r) => r.result.tokens)).toEqual(reqs.map(reference));
+    expect(cache.stats().device.reused).toBeGreaterThan(0);
+    expect(cache.stats().device.bytes).toBeLessThanOrEqual(2 * bytes);
+    await engine.close();
+    cache.dispose();
+  });
+
   it('leaves no tensors behind once requests are done, cancelled or failed', async () => {
     const before = tf.memory().numTensors;
     const { engine, cache } = setup({ maxBatch: 3 });
