@@ -30,6 +30,11 @@ export interface ArmArgs {
   /** With `profile`, also write the raw profile to this file (.cpuprofile). */
   profileFile?: string;
   /**
+   * Read every adapter the workload asks for into the host tier before the clock starts (S-LoRA keeps all
+   * adapters in host memory): the run then pages host → device only. Needs a host budget that holds them.
+   */
+  warmHost?: boolean;
+  /**
    * How adapters are read from disk: 'worker' (default) through createAdapterLoader's worker thread, as
    * the server does; 'main' with readHostAdapter on the engine's thread (the engine before the loader).
    */
@@ -83,6 +88,8 @@ export interface ArmResult {
   tensorsLeaked: number;
   /** From the process's start to the clock's: module loading, the model and the warm-up. */
   setupSeconds: number;
+  /** With warmHost: the adapters read into the host tier before the clock started (the disk reads column counts them too). */
+  warmHostAdapters?: number;
   profile?: ProfileSummary;
 }
 

@@ -1,6 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeRandomAdapters } from './adapters.ts';
+import type { ArmArgs } from './arm.ts';
 import { runServingBenchmark } from './benchmark.ts';
 import { formatReport, summarize } from './report.ts';
+import { serveWorkload } from './serveWorkload.ts';
+import { makeWorkload } from './workload.ts';
 
 describe('runServingBenchmark()', () => {
   it('serves a tiny workload with both arms, each in its own process: every request completes with exactly its tokens', async () => {
@@ -51,4 +58,33 @@ describe('runServingBenchmark()', () => {
     expect(table).toContain('| per-adapter (baseline) |');
     expect(table).toContain('(the scaling target applies to 1000 adapters, which this run did not include)');
   }, 90_000);
+
+  it('--warm-host reads the workload\'s adapters into the host tier before the clock, and refuses a host budget that cannot hold them', async () => {
+    const config = { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 };
+    const dir = mkdtempSync(path.join(tmpdir(), 'tributary-warm-host-'));
+    try {
+      const written = await writeRandomAdapters(dir, 6, config, { rank: 2, alpha: 4, targets: ['c_attn'] }, 1);
+      const requests = makeWorkload({ requests: 12, rate: 200, adapters: 6, alpha: 0.3, promptTokens: [2, 4], newTokens: [2, 4], vocabulary: 64, seed: 2 });
+      const distinct = new Set(requests.map((r) => r.adapter)).size;
+      const args: ArmArgs = {
+        scheduling: 'mixed',
+        model: { kind: 'random', config, seed: 3 },
+        adaptersDir: dir,
+        adapterCount: 6,
+        hostBudgetBytes: 6 * written.bytesEach,
+        deviceBudgetBytes: 2 * written.bytesEach,
+        maxBatch: 2,
+        requests,
+        warmup: false,
+        warmHost: true,
+      };
+      const r = await serveWorkload(args);
+      expect(r.completed).toBe(12);
+      expect(r.warmHostAdapters).toBe(distinct);
+      expect(r.cache.host.misses).toBe(distinct); // each read once, all before the clock
+      await expect(serveWorkload({ ...args, hostBudgetBytes: written.bytesEach })).rejects.toThrow(new RegExp(`holds 1 of the workload's ${distinct} adapters; raise --host-fraction`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -40,6 +40,8 @@ export interface ServingBenchmarkOptions {
   profile?: boolean;
   /** Also write each run's raw profile into this folder (implies `profile`), named by arm, workload and round. */
   profileDir?: string;
+  /** Every run reads its workload's adapters into the host tier before its clock starts (see ArmArgs.warmHost). */
+  warmHost?: boolean;
   /** How every run reads adapters from disk: in a worker thread (default) or on the engine's thread. */
   adapterLoader?: AdapterLoaderKind;
   log?: (line: string) => void;
@@ -145,6 +147,7 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       deviceBudgetBytes: deviceBudget,
       maxBatch,
       ...((opts.profile || opts.profileDir) && { profile: true }),
+      ...(opts.warmHost && { warmHost: true }),
       ...(opts.adapterLoader && { adapterLoader: opts.adapterLoader }),
     };
     const spec = (adapters: number, alpha: number, rate: number, requests = opts.requests): WorkloadSpec => ({ requests, rate, adapters, alpha, promptTokens, newTokens, vocabulary: config.vocabSize, seed });

@@ -25,6 +25,7 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     'profile-dir': { type: 'string' },
+    'warm-host': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'adapter-loader': { type: 'string', default: 'worker' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -48,6 +49,9 @@ if (values.help) {
   --repeat N           N rounds of every workload and arm (rotated); medians, and each ratio's range round by round (default 1)
   --profile            sample every run with V8's profiler and print where the time goes (slower)
   --profile-dir DIR    --profile, and write each run's raw profile into DIR (.cpuprofile: DevTools, speedscope)
+  --warm-host          each run reads its adapters into the host tier before its clock (S-LoRA keeps every
+                       adapter in host memory): only host → device paging is timed; needs --host-fraction 1
+                       (the disk reads column then counts those reads)
   --keep               keep the temp dir (adapters, each run's arguments)
   --adapter-loader K   worker (default: adapters are read and decoded in a worker thread, as the server
                        does) or main (readHostAdapter on the engine's thread, as before the loader)
@@ -99,6 +103,7 @@ const report = await runServingBenchmark({
   repeat: positive('repeat', values.repeat, true),
   profile: values.profile,
   ...(values['profile-dir'] !== undefined && { profileDir: path.resolve(values['profile-dir']) }),
+  ...(values['warm-host'] && { warmHost: true }),
   adapterLoader,
   keep: values.keep,
   log,

@@ -43,6 +43,20 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
   if (args.warmup !== false) await warmUp(setup(), args, model, tokenizer);
   const tensorsBefore = tf.memory().numTensors;
   const { engine, cache } = setup();
+  let warmHostAdapters: number | undefined;
+  if (args.warmHost) {
+    const names = [...new Set(args.requests.map((r) => r.adapter))];
+    await Promise.all(names.map((name) => cache.prefetch(name, { toDevice: false })));
+    const onHost = names.filter((name) => cache.residency(name) !== 'disk').length;
+    if (onHost < names.length) {
+      await engine.close();
+      cache.dispose();
+      disposeModel(model);
+      await loader?.close();
+      throw new Error(`--warm-host: the host budget (${args.hostBudgetBytes} bytes) holds ${onHost} of the workload's ${names.length} adapters; raise --host-fraction`);
+    }
+    warmHostAdapters = names.length;
+  }
   // From the process's start (performance's time origin): module loading, the model, the warm-up.
   const setupSeconds = performance.now() / 1000;
 
@@ -89,6 +103,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     tensorsLeaked,
     setupSeconds,
+    ...(warmHostAdapters !== undefined && { warmHostAdapters }),
     ...(profile && { profile }),
   };
   return result;
