@@ -43,21 +43,28 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
   if (args.warmup !== false) await warmUp(setup(), args, model, tokenizer);
   const tensorsBefore = tf.memory().numTensors;
   const { engine, cache } = setup();
+  /** Closes the engine, cache, model and loader; answers the tensors left behind and the loader's last stats. */
+  const teardown = async () => {
+    await engine.close();
+    cache.dispose();
+    const tensorsLeaked = tf.memory().numTensors - tensorsBefore;
+    disposeModel(model);
+    const loaderStats = loader?.stats();
+    await loader?.close();
+    return { tensorsLeaked, loaderStats };
+  };
   let warmHostAdapters: number | undefined;
   if (args.warmHost) {
     const names = [...new Set(args.requests.map((r) => r.adapter))];
     await Promise.all(names.map((name) => cache.prefetch(name, { toDevice: false })));
     const onHost = names.filter((name) => cache.residency(name) !== 'disk').length;
     if (onHost < names.length) {
-      await engine.close();
-      cache.dispose();
-      disposeModel(model);
-      await loader?.close();
+      await teardown();
       throw new Error(`--warm-host: the host budget (${args.hostBudgetBytes} bytes) holds ${onHost} of the workload's ${names.length} adapters; raise --host-fraction`);
     }
     warmHostAdapters = names.length;
   }
-  // From the process's start (performance's time origin): module loading, the model, the warm-up.
+  // From the process's start (performance's time origin): module loading, the model, the warm-up (and --warm-host's reads).
   const setupSeconds = performance.now() / 1000;
 
   const profiler: Profiler | undefined = args.profile ? await startProfiler() : undefined;
@@ -66,12 +73,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
 
   const m = engine.metrics();
   const stats = cache.stats();
-  await engine.close();
-  cache.dispose();
-  const tensorsLeaked = tf.memory().numTensors - tensorsBefore;
-  disposeModel(model);
-  const loaderStats = loader?.stats();
-  await loader?.close();
+  const { tensorsLeaked, loaderStats } = await teardown();
 
   const result: ArmResult = {
     scheduling: args.scheduling,
