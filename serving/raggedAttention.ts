@@ -15,17 +15,10 @@
 // products and weighted sums in wasmSimd.ts's f32x4 loops where the head width is a multiple of 4, else
 // in plain JavaScript. The engine keeps the tf ops path (gpt2.ts's forward) on other backends. Forward only.
 import { tf, type Tensor2D, type Tensor4D } from './tf.ts';
+import type { KernelArgs, TensorInfo } from './wasmBackend.ts';
 import { wasmSimd } from './wasmSimd.ts';
 
 export const RAGGED_ATTENTION = 'TributaryRaggedAttention';
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-}
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
 
 /**
  * The batch's layout: sequence b's new rows are starts[b] … starts[b + 1] − 1, after past[b] positions held
@@ -101,7 +94,7 @@ function raggedAttentionWasm({ inputs, backend, attrs }: KernelArgs): TensorInfo
   // One view of the whole heap, made after the allocations (growing the heap detaches earlier views);
   // tensors are offsets in it.
   const h = new Float32Array(backend.wasm.HEAPU8.buffer);
-  const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+  const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
   const q0 = at(qkv);
   const [y0, k0, v0] = [at(out), at(newK), at(newV)];
   const [pk0, pv0] = pastK && pastV ? [at(pastK), at(pastV)] : [0, 0];

@@ -10,6 +10,7 @@
 // stack's r·k columns per row (loraStack.ts). Other backends do not have the kernel: callers check
 // `hasSegmentedLora()` and use tf ops there. Forward only (serving needs no gradient).
 import { tf, type Tensor2D } from './tf.ts';
+import { wasmBackend, type KernelArgs, type TensorInfo } from './wasmBackend.ts';
 import { wasmSimd } from './wasmSimd.ts';
 
 export const SEGMENTED_LORA = 'TributarySegmentedLora';
@@ -20,14 +21,6 @@ export interface LoraPiece {
   b: Tensor2D;
   scale: number;
 }
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-}
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
 
 /** Where the pieces sit in the wasm heap (float offsets), their ranks and scales: the kernel's attributes. */
 interface PieceTable {
@@ -54,7 +47,7 @@ export function hasSegmentedLora(): boolean {
 export function segmentedLora(x: Tensor2D, pieces: readonly LoraPiece[], rows: Int32Array, out: number): Tensor2D {
   const [N, inW] = x.shape;
   if (rows.length !== N) throw new Error(`segmentedLora: ${rows.length} row indices for ${N} rows`);
-  const backend = tf.backend() as unknown as WasmBackend;
+  const backend = wasmBackend();
   const K = pieces.length;
   const table: PieceTable = { a: new Int32Array(K), b: new Int32Array(K), ranks: new Int32Array(K), scales: new Float64Array(K) };
   const offset = (t: Tensor2D, what: string, k: number): number => {

@@ -6,14 +6,8 @@
 // gathered slice with one `set` from a view of the heap. Same results, the same index check; nothing
 // changes for other backends.
 import { tf } from './tf.ts';
+import type { KernelArgs, KernelFunc, TensorInfo } from './wasmBackend.ts';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
-type KernelFunc = (args: KernelArgs) => TensorInfo;
 
 function gatherInPlace({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };

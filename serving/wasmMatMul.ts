@@ -15,11 +15,8 @@ import { installWasmRaggedAttention } from './raggedAttention.ts';
 import { installWasmSegmentedLora } from './segmentedLora.ts';
 import { tf } from './tf.ts';
 import { installWasmGather } from './wasmGather.ts';
+import type { KernelFunc, TensorInfo } from './wasmBackend.ts';
 import { installWasmSlice } from './wasmSlice.ts';
-
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: { disposeData(id: object): void }; attrs: Record<string, unknown> };
-type KernelFunc = (args: KernelArgs) => TensorInfo;
 
 let installed = false;
 

@@ -4,10 +4,7 @@
 // Other backends keep their data out of reach (the GPU, tfjs-node's native memory): there it answers
 // false and the caller makes new tensors.
 import { tf, type Tensor } from './tf.ts';
-
-interface WasmBackend {
-  typedArrayFromHeap(t: { dataId: object; shape: number[]; dtype: string }): Float32Array | Int32Array | Uint8Array;
-}
+import { wasmBackend } from './wasmBackend.ts';
 
 /** Whether overwriteInPlace can work on the current backend. */
 export function canOverwriteInPlace(): boolean {
@@ -21,7 +18,7 @@ export function canOverwriteInPlace(): boolean {
  */
 export function overwriteInPlace(t: Tensor, values: Float32Array): boolean {
   if (!canOverwriteInPlace() || t.isDisposed || t.dtype !== 'float32' || t.size !== values.length) return false;
-  const heap = (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t);
+  const heap = wasmBackend().typedArrayFromHeap(t);
   if (!(heap instanceof Float32Array) || heap.length !== values.length) return false;
   heap.set(values);
   return true;

@@ -7,14 +7,9 @@
 // kept elements, in runs as long as the slice's layout allows, from a view of the heap. Same results;
 // nothing changes for other backends.
 import { tf } from './tf.ts';
+import type { KernelFunc as WasmKernelFunc, TensorInfo, WasmBackend } from './wasmBackend.ts';
 
-type TensorInfo = { dataId: object; shape: number[]; dtype: string };
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };
-type KernelFunc = (args: KernelArgs) => TensorInfo | TensorInfo[];
+type KernelFunc = WasmKernelFunc<TensorInfo | TensorInfo[]>;
 
 /** Copies x[begin : begin + size] (sizes resolved) into a new tensor, one `set` per contiguous run. */
 function sliceInPlace(backend: WasmBackend, x: TensorInfo, begin: number[], size: number[]): TensorInfo {
