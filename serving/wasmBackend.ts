@@ -13,9 +13,16 @@ export interface WasmBackend {
   /** A view of t's data on the heap (detached if the heap grows). */
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): void;
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(at: number): void };
-  /** Where each tensor's data sits on the heap, in bytes; undefined once disposed. */
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  wasm: {
+    HEAPU8: Uint8Array;
+    asm?: { memory?: unknown };
+    _malloc(bytes: number): number;
+    _free(at: number): void;
+    /** The C++ side's record of a tensor (its id, size in elements and memory), and its removal. */
+    tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  };
+  /** Each tensor's id on the C++ side and where its data sits on the heap, in bytes; undefined once disposed. */
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
 }
 
 export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, unknown> };

@@ -3,6 +3,11 @@
 // one is freed, a free (the adapter cache reuses an evicted adapter's tensors for the next upload).
 // Other backends keep their data out of reach (the GPU, tfjs-node's native memory): there it answers
 // false and the caller makes new tensors.
+//
+// tfjs-wasm's matmul keeps XNNPACK operators with the right operand's values packed inside, cached by
+// that tensor's id until it is disposed: a tensor rewritten in place would still multiply as its old
+// values (measured). So the rewrite also re-registers the tensor with the backend's C++ side (same id,
+// same memory), which drops those operators.
 import { tf, type Tensor } from './tf.ts';
 import { wasmBackend } from './wasmBackend.ts';
 
@@ -13,13 +18,17 @@ export function canOverwriteInPlace(): boolean {
 
 /**
  * t's values ← `values` (same length), in place. False, changing nothing, where the backend does not allow
- * it or t is not a live float32 tensor of that size. Whoever holds t sees the new values: the caller must
- * own it.
+ * it or t is not a live float32 tensor of that size. Whoever holds t sees the new values, kernels that
+ * cached what they made of the old ones included: the caller must own it.
  */
 export function overwriteInPlace(t: Tensor, values: Float32Array): boolean {
   if (!canOverwriteInPlace() || t.isDisposed || t.dtype !== 'float32' || t.size !== values.length) return false;
-  const heap = wasmBackend().typedArrayFromHeap(t);
-  if (!(heap instanceof Float32Array) || heap.length !== values.length) return false;
+  const backend = wasmBackend();
+  const info = backend.dataIdMap.get(t.dataId);
+  const heap = backend.typedArrayFromHeap(t);
+  if (!info || !(heap instanceof Float32Array) || heap.length !== values.length) return false;
   heap.set(values);
+  backend.wasm.tfjs.disposeData(info.id);
+  backend.wasm.tfjs.registerTensor(info.id, values.length, info.memoryOffset);
   return true;
 }
