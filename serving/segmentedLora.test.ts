@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useTensorBackend } from './backend.ts';
 import { hasSegmentedLora, segmentedLora, type LoraPiece } from './segmentedLora.ts';
 import { tf, type Tensor2D } from './tf.ts';
+import { overwriteInPlace } from './wasmOverwrite.ts';
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let d = 0;
@@ -59,6 +60,33 @@ describe('segmented LoRA kernel', () => {
     const freed: LoraPiece = { a: tf.zeros([4, 2]) as Tensor2D, b: tf.zeros([2, 3]) as Tensor2D, scale: 1 };
     freed.b.dispose();
     expect(() => segmentedLora(x, [ok, freed], Int32Array.from([0, 1]), 3)).toThrow(/piece 1's B is disposed/);
-    tf.dispose([x, ok.a, ok.b, wide.a, wide.b, freed.a]);
+    // Also one the kernel has already read (and located) once.
+    const later: LoraPiece = { a: tf.zeros([4, 2]) as Tensor2D, b: tf.zeros([2, 3]) as Tensor2D, scale: 1 };
+    segmentedLora(x, [later], Int32Array.from([0, 0]), 3).dispose();
+    later.a.dispose();
+    expect(() => segmentedLora(x, [later], Int32Array.from([0, 0]), 3)).toThrow(/piece 0's A is disposed/);
+    const skew: LoraPiece = { a: tf.zeros([4, 2]) as Tensor2D, b: tf.zeros([3, 3]) as Tensor2D, scale: 1 };
+    expect(() => segmentedLora(x, [skew], Int32Array.from([0, 0]), 3)).toThrow(/piece 0 is \[4, 2\]·\[3, 3\]: A's rank is not B's/);
+    tf.dispose([x, ok.a, ok.b, wide.a, wide.b, freed.a, later.b, skew.a, skew.b]);
+  });
+
+  it('reads a piece where it sits on every call: weights rewritten in place between calls are the ones used', () => {
+    const [inW, r, out] = [8, 4, 12];
+    const piece: LoraPiece = { a: tf.randomNormal([inW, r], 0, 1, 'float32', 1) as Tensor2D, b: tf.randomNormal([r, out], 0, 1, 'float32', 2) as Tensor2D, scale: 2 };
+    const x = tf.randomNormal([3, inW], 0, 1, 'float32', 3) as Tensor2D;
+    const rows = Int32Array.from([0, -1, 0]);
+    const first = segmentedLora(x, [piece], rows, out);
+    expect(maxDiff(first.dataSync(), reference(x, [piece], rows, out))).toBeLessThan(1e-4);
+    const fresh = tf.randomNormal([inW, r], 0, 1, 'float32', 4) as Tensor2D;
+    expect(overwriteInPlace(piece.a, fresh.dataSync() as Float32Array)).toBe(true);
+    const second = segmentedLora(x, [piece], rows, out);
+    const want = reference(x, [{ ...piece, a: fresh }], rows, out);
+    expect(maxDiff(second.dataSync(), want)).toBeLessThan(1e-4);
+    expect(maxDiff(second.dataSync(), first.dataSync())).toBeGreaterThan(1e-2);
+    // A copy of the piece with other tensors reads those, not where the first piece's were.
+    const other: LoraPiece = { ...piece, b: tf.randomNormal([r, out], 0, 1, 'float32', 5) as Tensor2D };
+    const third = segmentedLora(x, [other], rows, out);
+    expect(maxDiff(third.dataSync(), reference(x, [other], rows, out))).toBeLessThan(1e-4);
+    tf.dispose([first, second, third, fresh, x, piece.a, piece.b, other.b]);
   });
 });
