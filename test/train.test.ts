@@ -5,27 +5,22 @@
 // refused before any training.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLogs } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { ANVIL_KEYS, ContractRevertError, ModelRegistryAbi, type Devnet } from '../contracts/index.ts';
-import { startTestDevnet } from '../contracts/testing/devnet.ts';
-import { CLICKHOUSE_MIGRATIONS, migrate, openClickHouse, openFsContentStore, syncContentRows, type ClickHouseStore, type FsContentStore } from '../schema/index.ts';
+import type { ClickHouseStore, FsContentStore } from '../schema/index.ts';
 import { loadAdapterFiles, loadTrainingRun } from '../schema/content/trainingFiles.ts';
 import { readTrainingManifest, trainingExamples } from '../schema/clickhouse/trainingRecords.ts';
-import { startIndexer, SILENT_LOGGER, type Indexer } from '../indexer/index.ts';
-import { useTensorBackend } from '../serving/backend.ts';
+import type { Indexer } from '../indexer/index.ts';
 import { tf } from '../serving/tf.ts';
 import { runTraining, type RunTrainingContext, type RunTrainingParameters, type RunTrainingProgress } from '../serving/train/runTraining.ts';
-import { colorFiles, seedTrainingDatanet, writeTinyBaseModel } from '../bin/testing/trainingFixture.ts';
+import { startTrainingWorld, type TrainingWorld } from './trainingWorld.ts';
 
-const OWNER = ANVIL_KEYS[7]; // datanet owner and curator
 const BUILDER = ANVIL_KEYS[8]; // model owner
-const ALICE = ANVIL_KEYS[5];
-const BOB = ANVIL_KEYS[6];
 
+let world: TrainingWorld;
 let dir: string;
 let devnet: Devnet;
 let ch: ClickHouseStore;
@@ -37,36 +32,15 @@ let datanetId: bigint;
 let closedId: bigint;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tributary-train-'));
-  await useTensorBackend('wasm');
-  devnet = await startTestDevnet(join(dir, 'chain'), { demo: true });
-  ch = await openClickHouse({ dataDir: dir });
-  await migrate(ch, CLICKHOUSE_MIGRATIONS);
-  content = await openFsContentStore({ root: join(dir, 'content') });
-  indexer = startIndexer({ rpcUrl: devnet.rpcUrl, deployment: devnet.deployment, clickhouse: ch, finality: 0, log: SILENT_LOGGER, pollIntervalMs: 100 });
-  const { files, texts } = colorFiles();
-  baseDir = await writeTinyBaseModel(join(dir, 'base'), texts);
-  const contributions = [
-    { key: ALICE, ...files[0]! },
-    { key: BOB, ...files[1]! },
-  ];
-  datanetId = (await seedTrainingDatanet(devnet, content, { ownerKey: OWNER, contributions })).datanetId;
-  closedId = (await seedTrainingDatanet(devnet, content, { ownerKey: OWNER, contributions: contributions.slice(0, 1), permissioned: true })).datanetId;
-  await syncContentRows(ch.client, content);
-  await indexed();
-  ctx = { clickhouse: ch.client, content, chain: devnet, adaptersDir: join(dir, 'adapters') };
+  world = await startTrainingWorld('tributary-train-');
+  ({ dir, devnet, ch, content, indexer, ctx, baseDir, datanetId, closedId } = world);
 });
 
 afterAll(async () => {
-  await indexer?.stop();
-  await ch?.close();
-  await devnet?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
-async function indexed(): Promise<void> {
-  await indexer.waitForHeight(Number(await devnet.conn.publicClient.getBlockNumber({ cacheTime: 0 })), 30_000);
-}
+const indexed = () => world.indexed();
 
 const rows = async <T = Record<string, unknown>>(query: string, query_params: Record<string, unknown> = {}) =>
   (await ch.client.query({ query, query_params, format: 'JSONEachRow' })).json<T>();

@@ -3,27 +3,24 @@
 // with its own key. Malformed, stale, forged, forbidden and unknown jobs are refused with their status
 // before any training; a second job waits (409) while one runs, and a client that leaves ends its job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ANVIL_KEYS, ModelRegistryAbi, type Devnet } from '../contracts/index.ts';
-import { startTestDevnet } from '../contracts/testing/devnet.ts';
-import { CLICKHOUSE_MIGRATIONS, migrate, openClickHouse, openFsContentStore, syncContentRows, type ClickHouseStore, type FsContentStore } from '../schema/index.ts';
-import { startIndexer, SILENT_LOGGER, type Indexer } from '../indexer/index.ts';
-import { useTensorBackend } from '../serving/backend.ts';
+import { openFsContentStore, type ClickHouseStore, type FsContentStore } from '../schema/index.ts';
+import type { Indexer } from '../indexer/index.ts';
 import { trainingRoute, TRAINING_JOBS_PATH, type TrainingJobEvent } from '../serving/http/trainingRoute.ts';
 import { registerTraining, trainAndStore, type RunTrainingContext, type StoredTraining } from '../serving/train/runTraining.ts';
 import { JOB_MAX_AGE_SECONDS, trainingJobTypedData, type JobParameters, type TrainingJobDomain } from '../serving/train/trainingJobGrant.ts';
-import { colorFiles, seedTrainingDatanet, writeTinyBaseModel } from '../bin/testing/trainingFixture.ts';
+import { startTrainingWorld, type TrainingWorld } from './trainingWorld.ts';
 import { ensureTrainingSketches } from '../attribution/index.ts';
 
-const OWNER = ANVIL_KEYS[7]; // datanet owner and curator
 const BUILDER = privateKeyToAccount(ANVIL_KEYS[8]!); // model owner
 const STRANGER = privateKeyToAccount(ANVIL_KEYS[9]!);
 
+let world: TrainingWorld;
 let dir: string;
 let devnet: Devnet;
 let ch: ClickHouseStore;
@@ -39,24 +36,8 @@ let base: string;
 let sketched: string[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tributary-training-route-'));
-  await useTensorBackend('wasm');
-  devnet = await startTestDevnet(join(dir, 'chain'), { demo: true });
-  ch = await openClickHouse({ dataDir: dir });
-  await migrate(ch, CLICKHOUSE_MIGRATIONS);
-  content = await openFsContentStore({ root: join(dir, 'content') });
-  indexer = startIndexer({ rpcUrl: devnet.rpcUrl, deployment: devnet.deployment, clickhouse: ch, finality: 0, log: SILENT_LOGGER, pollIntervalMs: 100 });
-  const { files, texts } = colorFiles();
-  baseDir = await writeTinyBaseModel(join(dir, 'base'), texts);
-  const contributions = [
-    { key: ANVIL_KEYS[5]!, ...files[0]! },
-    { key: ANVIL_KEYS[6]!, ...files[1]! },
-  ];
-  datanetId = (await seedTrainingDatanet(devnet, content, { ownerKey: OWNER!, contributions })).datanetId;
-  closedId = (await seedTrainingDatanet(devnet, content, { ownerKey: OWNER!, contributions: contributions.slice(0, 1), permissioned: true })).datanetId;
-  await syncContentRows(ch.client, content);
-  await indexer.waitForHeight(Number(await devnet.conn.publicClient.getBlockNumber({ cacheTime: 0 })), 30_000);
-  ctx = { clickhouse: ch.client, content, chain: devnet, adaptersDir: join(dir, 'adapters') };
+  world = await startTrainingWorld('tributary-training-route-');
+  ({ dir, devnet, ch, content, indexer, ctx, baseDir, datanetId, closedId } = world);
   domain = { chainId: devnet.deployment.chainId, registry: devnet.deployment.contracts.ModelRegistry };
   const route = trainingRoute({
     ctx,
@@ -78,10 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.close();
-  await indexer?.stop();
-  await ch?.close();
-  await devnet?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 const PARAMS: JobParameters = { rank: 4, alpha: 8, steps: 12, batchSize: 8, learningRate: 3e-3, seed: 3, checkpoints: 2 };
