@@ -1,11 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTensorBackend } from '../backend.ts';
 import { disposeModel } from '../gpt2.ts';
-import { createLora, disposeLora, loraBytes } from '../lora.ts';
+import { createLora, disposeLora, loraBytes, mergeAdapter } from '../lora.ts';
 import { tf } from '../tf.ts';
 import { createAdapterCache, hostAdapterBytes, modelBytes, toDevice, toHost, type HostAdapter } from './adapterCache.ts';
 import { AdapterTooLargeError, UnknownAdapterError } from './errors.ts';
 import { loaderOf, TINY, tinyModel } from './testFixtures.ts';
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
 
 /** Adapters of one rank, so that each takes the same bytes. */
 function sameSizeAdapters(n: number): Map<string, HostAdapter> {
@@ -152,6 +158,32 @@ describe('adapter cache', () => {
     expect(cache.residency('nope')).toBe('disk');
     expect(cache.stats()).toMatchObject({ loading: 0, loadFailures: 4, host: { entries: 0 } });
     cache.dispose();
+  });
+
+  it('merges from a device copy whose tensors were rewritten in place with the new adapter\'s weights, not the ones they held before', async () => {
+    // Room for one merged model and one adapter: a1's upload rewrites a0's evicted tensors, and a1's merge then
+    // starts from those tensors, which a0's merge had already multiplied (tfjs-wasm caches packed matmul weights).
+    const hosts = sameSizeAdapters(2);
+    const model = tinyModel(1);
+    const bytes = hostAdapterBytes(hosts.get('a0')!);
+    const cache = createAdapterCache({ load: loaderOf(hosts), model: TINY, hostBudgetBytes: 1e9, deviceBudgetBytes: modelBytes(model) + bytes });
+    for (const name of hosts.keys()) await cache.prefetch(name, { toDevice: false });
+    cache.acquire('a0');
+    cache.release('a0');
+    cache.acquireMerged('a0', model); // from a0's device copy
+    cache.releaseMerged('a0');
+    cache.acquire('a1'); // evicts a0's device copy and rewrites its tensors in place
+    cache.release('a1');
+    expect(cache.stats().device.reused).toBe(1);
+    const merged = cache.acquireMerged('a1', model)!; // evicts a0's merged model; merges from a1's device copy
+    const fresh = toDevice(hosts.get('a1')!);
+    const want = mergeAdapter(model, fresh);
+    for (const [name, w] of want.params) expect(maxDiff(merged.params.get(name)!.dataSync(), w.dataSync()), name).toBeLessThan(1e-6);
+    cache.releaseMerged('a1');
+    disposeModel(want);
+    disposeLora(fresh);
+    cache.dispose();
+    disposeModel(model);
   });
 
   it('keeps merged models under the same device budget, and unloads on request', async () => {
