@@ -9,15 +9,11 @@ import { disposeModel, forward, initModel, type Gpt2Model } from './gpt2.ts';
 import { adapterHook, createLora, disposeLora, mergeAdapter } from './lora.ts';
 import type { Gpt2Config } from './modelConfig.ts';
 import { readSafetensors } from './safetensors.ts';
+import { maxDiff } from './testing/maxDiff.ts';
 
 const TINY: Gpt2Config = { vocabSize: 31, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
 const IDS = [[2, 7, 1, 8, 2, 8]];
 const dir = mkdtempSync(path.join(tmpdir(), 'tributary-adapter-'));
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
 const run = (m: Gpt2Model, opts = {}) => {
   const { logits } = forward(m, IDS, opts);
   const out = logits.dataSync().slice();

@@ -8,6 +8,7 @@ import { disposeModel, forward, initModel, type Gpt2Model } from './gpt2.ts';
 import { configJson, type Gpt2Config } from './modelConfig.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from './safetensors.ts';
 import { tf } from './tf.ts';
+import { maxDiff } from './testing/maxDiff.ts';
 
 const TINY: Gpt2Config = { vocabSize: 29, nPositions: 16, nEmbd: 12, nLayer: 2, nHead: 3, layerNormEpsilon: 1e-5 };
 const IDS = [[3, 1, 4, 1, 5, 9, 2, 6]];
@@ -19,12 +20,6 @@ const logitsOf = (m: Gpt2Model) => {
   logits.dispose();
   return out;
 };
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
-
 describe('model checkpoints', () => {
   let model: Gpt2Model;
   beforeAll(async () => {

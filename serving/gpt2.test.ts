@@ -4,6 +4,7 @@ import { forward, initModel, outputProjection, parameterCount, type Gpt2Model } 
 import { createKvBatch } from './kvCache.ts';
 import type { Gpt2Config } from './modelConfig.ts';
 import { tf } from './tf.ts';
+import { maxDiff } from './testing/maxDiff.ts';
 
 const TINY: Gpt2Config = { vocabSize: 23, nPositions: 32, nEmbd: 16, nLayer: 2, nHead: 4, layerNormEpsilon: 1e-5 };
 
@@ -67,12 +68,6 @@ function scrambled(seed: number): Gpt2Model {
   }
   return m;
 }
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
 
 describe('gpt2', () => {
   beforeAll(async () => {

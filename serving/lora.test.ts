@@ -4,14 +4,9 @@ import { disposeModel, forward, initModel, type ForwardStats } from './gpt2.ts';
 import { adapterHook, createLora, disposeLora, mergeAdapter, multiAdapterHook, targetedModules } from './lora.ts';
 import type { Gpt2Config } from './modelConfig.ts';
 import { tf } from './tf.ts';
+import { maxDiff } from './testing/maxDiff.ts';
 
 const TINY: Gpt2Config = { vocabSize: 19, nPositions: 16, nEmbd: 16, nLayer: 2, nHead: 2, layerNormEpsilon: 1e-5 };
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
 
 describe('lora', () => {
   beforeAll(async () => {

@@ -7,16 +7,11 @@ import type { Gpt2Config } from './modelConfig.ts';
 import { hasRaggedAttention } from './raggedAttention.ts';
 import { raggedForward } from './raggedForward.ts';
 import { tf } from './tf.ts';
+import { maxDiff } from './testing/maxDiff.ts';
 
 // Heads of 6 take the kernel's JavaScript loops, heads of 8 its SIMD ones (wasmSimd.ts).
 const TINY: Gpt2Config = { vocabSize: 23, nPositions: 32, nEmbd: 18, nLayer: 2, nHead: 3, layerNormEpsilon: 1e-5 };
 const TINY_SIMD: Gpt2Config = { ...TINY, nEmbd: 24 };
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
 
 /** Full recomputation of one sequence with gpt2.ts's forward: its last logits and every position's keys and values, (H, T, D) flattened. */
 function alone(model: Gpt2Model, tokens: number[], adapter: LoraAdapter | null) {

@@ -3,12 +3,7 @@ import { useTensorBackend } from './backend.ts';
 import { hasSegmentedLora, segmentedLora, type LoraPiece } from './segmentedLora.ts';
 import { tf, type Tensor2D } from './tf.ts';
 import { overwriteInPlace } from './wasmOverwrite.ts';
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
+import { maxDiff } from './testing/maxDiff.ts';
 
 /** The same term with plain tf ops, row by row: scale · (x[n]·A)·B, zeros for −1. */
 function reference(x: Tensor2D, pieces: LoraPiece[], rows: Int32Array, out: number): Float32Array {

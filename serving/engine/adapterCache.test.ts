@@ -6,12 +6,7 @@ import { tf } from '../tf.ts';
 import { createAdapterCache, hostAdapterBytes, modelBytes, toDevice, toHost, type HostAdapter } from './adapterCache.ts';
 import { AdapterTooLargeError, UnknownAdapterError } from './errors.ts';
 import { loaderOf, TINY, tinyModel } from './testFixtures.ts';
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-};
+import { maxDiff } from '../testing/maxDiff.ts';
 
 /** Adapters of one rank, so that each takes the same bytes. */
 function sameSizeAdapters(n: number): Map<string, HostAdapter> {
