@@ -8,7 +8,6 @@
 import { tf } from './tf.ts';
 import type { KernelArgs, KernelFunc, TensorInfo } from './wasmBackend.ts';
 
-
 function gatherInPlace({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
   const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0]!;
