@@ -5,7 +5,7 @@
 // the warm-up).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AdapterCacheStats, AdapterLoaderStats, Scheduling } from '../../serving/index.ts';
+import type { AdapterCacheStats, AdapterLoaderStats, Scheduling, TensorBackend } from '../../serving/index.ts';
 import type { ModelSource } from './model.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { BenchRequest } from './workload.ts';
@@ -39,6 +39,8 @@ export interface ArmArgs {
    * the server does; 'main' with readHostAdapter on the engine's thread (the engine before the loader).
    */
   adapterLoader?: AdapterLoaderKind;
+  /** The tensor backend the run computes on (default wasm). */
+  backend?: TensorBackend;
 }
 
 export type AdapterLoaderKind = 'worker' | 'main';
@@ -51,6 +53,8 @@ export interface Quantiles {
 
 export interface ArmResult {
   scheduling: Scheduling;
+  /** The tensor backend the run computed on. */
+  backend: TensorBackend;
   requests: number;
   completed: number;
   /** Requests that failed, with the first error's message. */
@@ -99,10 +103,18 @@ export function printResult(result: ArmResult): void {
   process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
 }
 
+/**
+ * The child's script: arms/serve.ts, run through tsx; or, where TRIBUTARY_BENCH_ARM names a JavaScript file
+ * (an esbuild bundle of arms/serve.ts, on a host with no node_modules, such as a GPU host), that file with plain node.
+ */
+export function armCommand(argsFile: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const script = env.TRIBUTARY_BENCH_ARM || fileURLToPath(new URL('./arms/serve.ts', import.meta.url));
+  return script.endsWith('.ts') ? ['--import', 'tsx', script, argsFile] : [script, argsFile];
+}
+
 /** Parent side: runs one arm's child with `argsFile` and answers its result; a child that fails throws with its stderr. */
 export async function runArm(argsFile: string, opts: { echoStderr?: boolean } = {}): Promise<ArmResult> {
-  const script = fileURLToPath(new URL('./arms/serve.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, argsFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, armCommand(argsFile), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

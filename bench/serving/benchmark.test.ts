@@ -3,11 +3,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeRandomAdapters } from './adapters.ts';
-import type { ArmArgs } from './arm.ts';
+import { armCommand, type ArmArgs } from './arm.ts';
 import { runServingBenchmark } from './benchmark.ts';
-import { formatReport, summarize } from './report.ts';
+import { formatReport, formatSetup, summarize } from './report.ts';
 import { serveWorkload } from './serveWorkload.ts';
 import { makeWorkload } from './workload.ts';
+
+/** The tokens the workload asks for (every request generates exactly its max_tokens). */
+const r0 = (report: { runs: { workload: { newTokens: number } }[] }): number => report.runs[0]!.workload.newTokens;
+
+describe('armCommand()', () => {
+  it('runs arms/serve.ts through tsx, or the bundle TRIBUTARY_BENCH_ARM names with plain node', () => {
+    expect(armCommand('/tmp/run-1.json', {})).toEqual(['--import', 'tsx', expect.stringMatching(/bench\/serving\/arms\/serve\.ts$/), '/tmp/run-1.json']);
+    expect(armCommand('/tmp/run-1.json', { TRIBUTARY_BENCH_ARM: '/opt/bench/serve.mjs' })).toEqual(['/opt/bench/serve.mjs', '/tmp/run-1.json']);
+  });
+});
 
 describe('runServingBenchmark()', () => {
   it('serves a tiny workload with both arms, each in its own process: every request completes with exactly its tokens', async () => {
@@ -57,6 +67,27 @@ describe('runServingBenchmark()', () => {
     const table = formatReport(report, summary);
     expect(table).toContain('| per-adapter (baseline) |');
     expect(table).toContain('(the scaling target applies to 1000 adapters, which this run did not include)');
+  }, 90_000);
+
+  it('runs every arm on the tensor backend it is given (cpu here: the tf ops path, which webgpu takes too)', async () => {
+    const report = await runServingBenchmark({
+      model: { kind: 'random', config: { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }, seed: 3 },
+      adapters: [2],
+      alphas: [1],
+      requests: 6,
+      rate: 100,
+      promptTokens: [2, 5],
+      newTokens: [3, 6],
+      adapterShape: { rank: 2, alpha: 4, targets: ['c_attn'] },
+      maxBatch: 4,
+      backend: 'cpu',
+    });
+    expect(report.backend).toBe('cpu');
+    expect(report.runs.map((r) => [r.scheduling, r.backend, r.completed, r.generatedTokens, r.tensorsLeaked])).toEqual([
+      ['mixed', 'cpu', 6, r0(report), 0],
+      ['per-adapter', 'cpu', 6, r0(report), 0],
+    ]);
+    expect(formatSetup(report)).toContain('; tensor backend cpu');
   }, 90_000);
 
   it('--warm-host reads the workload\'s adapters into the host tier before the clock, and refuses a host budget that cannot hold them', async () => {

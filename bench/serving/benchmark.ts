@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useTensorBackend, type Scheduling } from '../../serving/index.ts';
+import { useTensorBackend, type Scheduling, type TensorBackend } from '../../serving/index.ts';
 import { DEFAULT_ADAPTER_SHAPE, writeRandomAdapters, type AdapterShape } from './adapters.ts';
 import { ARMS, runArm, type AdapterLoaderKind, type ArmArgs, type ArmResult } from './arm.ts';
 import { serveWorkload } from './serveWorkload.ts';
@@ -44,6 +44,8 @@ export interface ServingBenchmarkOptions {
   warmHost?: boolean;
   /** How every run reads adapters from disk: in a worker thread (default) or on the engine's thread. */
   adapterLoader?: AdapterLoaderKind;
+  /** The tensor backend of every run, the calibration's and the adapters' writing (default wasm). */
+  backend?: TensorBackend;
   log?: (line: string) => void;
   /** Keep the temp dir (adapters, arguments). */
   keep?: boolean;
@@ -81,6 +83,7 @@ export interface Calibration {
 
 export interface ServingBenchmarkReport {
   model: string;
+  backend: TensorBackend;
   adapterShape: AdapterShape;
   adapterBytes: number;
   /** Bytes of all adapters of the largest workload, and the budgets every run gets. */
@@ -123,7 +126,7 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
     const adaptersDir = join(dir, 'adapters');
     mkdirSync(adaptersDir);
     log(`writing ${largest} adapters (rank ${shape.rank} on ${shape.targets.join(', ')}) to ${adaptersDir}…`);
-    await useTensorBackend('wasm');
+    const backend = await useTensorBackend(opts.backend ?? 'wasm');
     const written = await writeRandomAdapters(adaptersDir, largest, config, shape, seed);
     const allBytes = largest * written.bytesEach;
     const modelBytes = modelBytesOf(config);
@@ -149,6 +152,7 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
       ...((opts.profile || opts.profileDir) && { profile: true }),
       ...(opts.warmHost && { warmHost: true }),
       ...(opts.adapterLoader && { adapterLoader: opts.adapterLoader }),
+      backend,
     };
     const spec = (adapters: number, alpha: number, rate: number, requests = opts.requests): WorkloadSpec => ({ requests, rate, adapters, alpha, promptTokens, newTokens, vocabulary: config.vocabSize, seed });
 
@@ -211,6 +215,7 @@ export async function runServingBenchmark(opts: ServingBenchmarkOptions): Promis
     }
     return {
       model: describeModel(opts.model),
+      backend,
       adapterShape: shape,
       adapterBytes: written.bytesEach,
       largestAdapters: largest,

@@ -15,9 +15,21 @@ export const SHIPPED_MODEL_DIR = fileURLToPath(new URL('../../serving/models/tri
 /** A model directory (Hugging Face layout), or random weights of a given shape. JSON-serialisable: children get it. */
 export type ModelSource = { kind: 'dir'; dir: string } | { kind: 'random'; config: Gpt2Config; seed: number };
 
-/** `--model`: a directory, `random` (TINY_SHAPE, random weights), or nothing: the shipped model when it is there, else random. */
+/**
+ * `--model`: a directory; `random` (TINY_SHAPE, random weights); `random:EMBD,LAYERS,HEADS` (random weights of
+ * a wider or deeper shape, TINY_SHAPE's vocabulary and positions); or nothing: the shipped model when it is
+ * there, else random.
+ */
 export function modelSource(arg: string | undefined): ModelSource {
   if (arg === 'random' || (arg === undefined && !existsSync(SHIPPED_MODEL_DIR))) return { kind: 'random', config: TINY_SHAPE, seed: 1 };
+  if (arg?.startsWith('random:')) {
+    const dims = arg.slice('random:'.length).split(',').map(Number);
+    const [nEmbd, nLayer, nHead] = dims as [number, number, number];
+    if (dims.length !== 3 || !dims.every((n) => Number.isInteger(n) && n > 0) || nEmbd % nHead !== 0) {
+      throw new Error(`--model ${arg}: expected random:EMBD,LAYERS,HEADS, three positive integers with EMBD a multiple of HEADS (e.g. random:256,4,4)`);
+    }
+    return { kind: 'random', config: { ...TINY_SHAPE, nEmbd, nLayer, nHead }, seed: 1 };
+  }
   return { kind: 'dir', dir: arg ?? SHIPPED_MODEL_DIR };
 }
 

@@ -207,7 +207,7 @@ export function formatReport(report: ServingBenchmarkReport, summary: ServingSum
 export function formatSetup(report: ServingBenchmarkReport): string {
   const s = report.adapterShape;
   const lines = [
-    `model: ${report.model}`,
+    `model: ${report.model}; tensor backend ${report.backend}`,
     `adapters: rank ${s.rank}, alpha ${s.alpha}, on ${s.targets.join(' and ')} (every layer), ${report.adapterBytes.toLocaleString('en-US')} bytes each; ${report.largestAdapters} of them = ${mib(report.allAdaptersBytes)}, written to disk in ${report.adaptersWrittenSeconds.toFixed(1)} s`,
     `device budget ${mib(report.deviceBudgetBytes)} = ${((100 * report.deviceBudgetBytes) / report.allAdaptersBytes).toFixed(1)}% of the ${report.largestAdapters} adapters' bytes (one merged model is ${mib(report.modelBytes)}); host budget ${mib(report.hostBudgetBytes)}`,
     `requests: prompts of ${report.promptTokens[0]}–${report.promptTokens[1]} tokens, ${report.newTokens[0]}–${report.newTokens[1]} new tokens each (greedy, exactly max_tokens); max batch ${report.maxBatch}`,

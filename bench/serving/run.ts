@@ -3,6 +3,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { TENSOR_BACKENDS, type TensorBackend } from '../../serving/index.ts';
 import { runServingBenchmark } from './benchmark.ts';
 import { describeModel, modelSource } from './model.ts';
 import { formatReport, formatSetup, summarize } from './report.ts';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     'warm-host': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'adapter-loader': { type: 'string', default: 'worker' },
+    backend: { type: 'string', default: 'wasm' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -39,7 +41,8 @@ if (values.help) {
   --alpha LIST         power-law exponents of adapter popularity, P(rank i) ∝ i^-alpha (default 1,0.3)
   --requests N         requests per workload (default 240; --quick 40)
   --rate R             arrivals per second (default: 2 × the capacity a calibration run measures)
-  --model DIR|random   the base model (default serving/models/tributary-tiny if present, else random weights of its shape)
+  --model DIR|random   the base model (default serving/models/tributary-tiny if present, else random weights of its shape);
+                       random:EMBD,LAYERS,HEADS: random weights of another width and depth (e.g. random:256,4,4)
   --rank R             adapter rank (default 8)
   --targets LIST       adapter target modules (default c_attn,c_proj)
   --max-batch N        most sequences running at once (default 32)
@@ -55,6 +58,10 @@ if (values.help) {
   --keep               keep the temp dir (adapters, each run's arguments)
   --adapter-loader K   worker (default: adapters are read and decoded in a worker thread, as the server
                        does) or main (readHostAdapter on the engine's thread, as before the loader)
+  --backend B          the tensor backend of every run: wasm (default), webgpu (a GPU host), tensorflow or cpu.
+                       Off wasm the engine has no ragged or segmented kernels and runs its tf ops path
+  environment: TRIBUTARY_BENCH_ARM=FILE runs each run's child as \`node FILE\` (an esbuild bundle of
+                       arms/serve.ts, for a host without node_modules) instead of \`node --import tsx arms/serve.ts\`
 `);
   process.exit(0);
 }
@@ -80,14 +87,22 @@ if (adapters.some((n) => !Number.isInteger(n) || n < 1)) fail(`--adapters must l
 const alphas = numbers('alpha', values.alpha ?? (quick ? '1' : '1,0.3'));
 if (alphas.some((a) => a < 0)) fail(`--alpha must list numbers ≥ 0, got ${values.alpha}`);
 const requests = positive('requests', values.requests ?? (quick ? '40' : '240'), true);
-const model = modelSource(values.model);
+const model = (() => {
+  try {
+    return modelSource(values.model);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+})();
 const adapterLoader = values['adapter-loader'];
 if (adapterLoader !== 'worker' && adapterLoader !== 'main') fail(`--adapter-loader must be worker or main, got ${adapterLoader}`);
+const backend = values.backend as TensorBackend;
+if (!TENSOR_BACKENDS.includes(backend)) fail(`--backend must be one of ${TENSOR_BACKENDS.join(', ')}, got ${values.backend}`);
 
 const load0 = loadavg();
 const started = performance.now();
 const log = (line: string) => process.stderr.write(`${line}\n`);
-log(`model: ${describeModel(model)}; adapters read ${adapterLoader === 'worker' ? 'in a worker thread' : "on the engine's thread"}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+log(`model: ${describeModel(model)}; backend ${backend}; adapters read ${adapterLoader === 'worker' ? 'in a worker thread' : "on the engine's thread"}; load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 const report = await runServingBenchmark({
   model,
   adapters,
@@ -105,9 +120,10 @@ const report = await runServingBenchmark({
   ...(values['profile-dir'] !== undefined && { profileDir: path.resolve(values['profile-dir']) }),
   ...(values['warm-host'] && { warmHost: true }),
   adapterLoader,
+  backend,
   keep: values.keep,
   log,
-});
+}).catch((error: unknown) => fail(`the benchmark stopped: ${error instanceof Error ? error.message : String(error)}`));
 const summary = summarize(report);
 const machine = {
   cores: availableParallelism(),

@@ -24,7 +24,7 @@ import { startProfiler, type Profiler } from './profile.ts';
 import { adapterName } from './workload.ts';
 
 export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
-  await useTensorBackend('wasm');
+  const backend = await useTensorBackend(args.backend ?? 'wasm');
   // One loader for the warm-up and the run (its worker starts while the model loads, and the warm-up's reads warm it up).
   const loader = (args.adapterLoader ?? 'worker') === 'worker' ? createAdapterLoader() : null;
   const read = loader ? (dir: string) => loader.read(dir) : async (dir: string) => readHostAdapter(dir);
@@ -77,6 +77,7 @@ export async function serveWorkload(args: ArmArgs): Promise<ArmResult> {
 
   const result: ArmResult = {
     scheduling: args.scheduling,
+    backend,
     requests: args.requests.length,
     completed: replay.done.length,
     failed: replay.failures.length,
