@@ -4,10 +4,21 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeRandomAdapters } from './adapters.ts';
 import { armCommand, type ArmArgs } from './arm.ts';
-import { runServingBenchmark } from './benchmark.ts';
+import { runServingBenchmark, type ServingBenchmarkOptions } from './benchmark.ts';
 import { formatReport, formatSetup, summarize } from './report.ts';
 import { serveWorkload } from './serveWorkload.ts';
 import { makeWorkload } from './workload.ts';
+
+/** A small random model, adapters of rank 2 on c_attn, requests at a given rate (no calibration run). */
+const TINY_RUN = {
+  model: { kind: 'random', config: { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }, seed: 3 },
+  alphas: [1],
+  rate: 100,
+  promptTokens: [2, 5],
+  newTokens: [3, 6],
+  adapterShape: { rank: 2, alpha: 4, targets: ['c_attn'] },
+  maxBatch: 4,
+} satisfies Omit<ServingBenchmarkOptions, 'adapters' | 'requests'>;
 
 /** The tokens the workload asks for (every request generates exactly its max_tokens). */
 const r0 = (report: { runs: { workload: { newTokens: number } }[] }): number => report.runs[0]!.workload.newTokens;
@@ -21,18 +32,8 @@ describe('armCommand()', () => {
 
 describe('runServingBenchmark()', () => {
   it('serves a tiny workload with both arms, each in its own process: every request completes with exactly its tokens', async () => {
-    // A small random model and 3 adapters from disk; 8 requests at a given rate (no calibration run).
-    const report = await runServingBenchmark({
-      model: { kind: 'random', config: { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }, seed: 3 },
-      adapters: [3],
-      alphas: [1],
-      requests: 8,
-      rate: 100,
-      promptTokens: [2, 5],
-      newTokens: [3, 6],
-      adapterShape: { rank: 2, alpha: 4, targets: ['c_attn'] },
-      maxBatch: 4,
-    });
+    // 3 adapters from disk, 8 requests.
+    const report = await runServingBenchmark({ ...TINY_RUN, adapters: [3], requests: 8 });
     expect(report.calibration).toBeNull();
     expect(report.adapterBytes).toBe((16 * 2 + 2 * 48) * 4); // one c_attn: A (16 × 2) and B (2 × 48), float32
     expect(report.runs.map((r) => [r.scheduling, r.workload.adapters, r.workload.alpha, r.requests, r.completed, r.failed])).toEqual([
@@ -70,18 +71,7 @@ describe('runServingBenchmark()', () => {
   }, 90_000);
 
   it('runs every arm on the tensor backend it is given (cpu here: the tf ops path, which webgpu takes too)', async () => {
-    const report = await runServingBenchmark({
-      model: { kind: 'random', config: { vocabSize: 64, nPositions: 64, nEmbd: 16, nLayer: 1, nHead: 2, layerNormEpsilon: 1e-5 }, seed: 3 },
-      adapters: [2],
-      alphas: [1],
-      requests: 6,
-      rate: 100,
-      promptTokens: [2, 5],
-      newTokens: [3, 6],
-      adapterShape: { rank: 2, alpha: 4, targets: ['c_attn'] },
-      maxBatch: 4,
-      backend: 'cpu',
-    });
+    const report = await runServingBenchmark({ ...TINY_RUN, adapters: [2], requests: 6, backend: 'cpu' });
     expect(report.backend).toBe('cpu');
     expect(report.runs.map((r) => [r.scheduling, r.backend, r.completed, r.generatedTokens, r.tensorsLeaked])).toEqual([
       ['mixed', 'cpu', 6, r0(report), 0],
