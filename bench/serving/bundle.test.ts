@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,4 +23,17 @@ describe('npm run bench:serving:bundle', () => {
     expect(stdout).toMatch(/\|\s+2 \|\s+1 \| per-adapter \(baseline\) \|/);
     expect(stdout).not.toContain('PROBLEM');
   }, 120_000);
+
+  it('refuses to replace a folder that holds anything but an earlier bundle', () => {
+    const other = mkdtempSync(path.join(tmpdir(), 'tributary-not-a-bundle-'));
+    try {
+      writeFileSync(path.join(other, 'notes.txt'), 'keep me');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'serving', 'bundle.ts'), '--out', other], { cwd: root, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('the folder holds files that are not an earlier bundle');
+      expect(readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -9,7 +9,7 @@
 //
 // `--adapter-loader main`, because the loader's worker thread starts from a TypeScript file through tsx;
 // `--model` with a path, because the bundle does not sit where the default model's path is worked out from.
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,11 @@ if (values.help) {
   process.exit(0);
 }
 const out = path.resolve(values.out);
+// Replaces an earlier bundle, and nothing else: a folder that holds other files is refused.
+if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(path.join(out, 'serving', 'run.mjs'))) {
+  process.stderr.write(`--out ${out}: the folder holds files that are not an earlier bundle; name an empty or new folder\n`);
+  process.exit(2);
+}
 rmSync(out, { recursive: true, force: true });
 
 // Native or optional packages stay outside the bundle: webgpu is copied beside it; the others are never
