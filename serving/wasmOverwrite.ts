@@ -25,9 +25,9 @@ export function overwriteInPlace(t: Tensor, values: Float32Array): boolean {
   if (!canOverwriteInPlace() || t.isDisposed || t.dtype !== 'float32' || t.size !== values.length) return false;
   const backend = wasmBackend();
   const info = backend.dataIdMap.get(t.dataId);
-  const heap = backend.typedArrayFromHeap(t);
-  if (!info || !(heap instanceof Float32Array) || heap.length !== values.length) return false;
-  heap.set(values);
+  if (!info) return false;
+  // The view typedArrayFromHeap would make, from the entry already looked up (one lookup, not two).
+  new Float32Array(backend.wasm.HEAPU8.buffer, info.memoryOffset, values.length).set(values);
   backend.wasm.tfjs.disposeData(info.id);
   backend.wasm.tfjs.registerTensor(info.id, values.length, info.memoryOffset);
   return true;
