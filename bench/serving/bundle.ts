@@ -32,22 +32,19 @@ rmSync(out, { recursive: true, force: true });
 // Native or optional packages stay outside the bundle: webgpu is copied beside it; the others are never
 // loaded by the benchmark (chdb: the data spine; tfjs-node: a backend this project cannot install).
 const external = ['webgpu', 'chdb', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
-for (const [entry, name] of [
-  ['run.ts', 'run.mjs'],
-  ['arms/serve.ts', 'serve.mjs'],
-] as const) {
-  await build({
-    entryPoints: [path.join(root, 'bench', 'serving', entry)],
-    outfile: path.join(out, 'serving', name),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    external,
-    // Some bundled CommonJS modules call require(); an ES module has none of its own.
-    banner: { js: "import { createRequire as __tributaryRequire } from 'node:module'; const require = __tributaryRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-}
+// One build, two self-contained outputs (the modules they share are read and parsed once).
+await build({
+  entryPoints: { run: path.join(root, 'bench', 'serving', 'run.ts'), serve: path.join(root, 'bench', 'serving', 'arms', 'serve.ts') },
+  outdir: path.join(out, 'serving'),
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  external,
+  // Some bundled CommonJS modules call require(); an ES module has none of its own.
+  banner: { js: "import { createRequire as __tributaryRequire } from 'node:module'; const require = __tributaryRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
 
 const webgpu = path.join(root, 'node_modules', 'webgpu');
 const to = path.join(out, 'node_modules', 'webgpu');
